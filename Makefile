@@ -1,0 +1,36 @@
+# chaintrail: `make demo` and `make test` do all the set-up on a fresh machine.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench bench-quick setup clean lint
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/chaintrail demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --out bench/results.json
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick --out bench/results-quick.json
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache chaintrail-data

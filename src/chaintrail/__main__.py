@@ -1,0 +1,3 @@
+from chaintrail.cli.main import main
+
+main()

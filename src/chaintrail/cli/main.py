@@ -1,0 +1,75 @@
+"""The ``chaintrail`` command line: a thin shell over the Python API.
+
+Each command group lives in its own module under ``chaintrail.cli`` and
+registers itself on the Typer app; failures print a one-line cause on
+stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from chaintrail.errors import ChaintrailError
+
+app = typer.Typer(
+    name="chaintrail",
+    help="Open, explainable Bitcoin forensics and compliance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command modules, each exposing register(app). Order is the order of --help.
+COMMAND_MODULES = (
+    "chaintrail.cli.store_cmds",
+    "chaintrail.cli.decode_cmd",
+    "chaintrail.cli.demo_cmd",
+    "chaintrail.cli.simulate_cmd",
+)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # a command group not written yet
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning known errors into one line."""
+    try:
+        app(standalone_mode=False)
+    except ChaintrailError as exc:
+        print(f"chaintrail: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("chaintrail: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            print("chaintrail: aborted", file=sys.stderr)
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

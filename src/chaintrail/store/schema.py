@@ -1,0 +1,108 @@
+"""Arrow schemas of the store's tables: the column names and types users see
+through the SQL views (design.md's store contract), plus a few extra columns
+(kept at the end) that analyses and ingest need."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+BLOCKS = pa.schema([
+    ("height", pa.int64()),
+    ("hash", pa.string()),
+    ("prev_hash", pa.string()),
+    ("version", pa.int32()),
+    ("merkle_root", pa.string()),
+    ("time", pa.int64()),
+    ("bits", pa.int64()),
+    ("nonce", pa.int64()),
+    ("n_tx", pa.int64()),
+    ("size", pa.int64()),
+    ("stripped_size", pa.int64()),
+    ("weight", pa.int64()),
+    ("first_tx_id", pa.int64()),
+    # extras
+    ("first_output_id", pa.int64()),
+    ("first_input_id", pa.int64()),
+    ("n_outputs", pa.int64()),
+    ("n_inputs", pa.int64()),
+    ("output_value", pa.int64()),
+    ("chain_seq", pa.int64()),  # position in the store's applied order
+])
+
+TXS = pa.schema([
+    ("tx_id", pa.int64()),
+    ("txid", pa.string()),
+    ("wtxid", pa.string()),
+    ("height", pa.int64()),
+    ("block_pos", pa.int64()),
+    ("version", pa.int32()),
+    ("locktime", pa.int64()),
+    ("size", pa.int64()),
+    ("vsize", pa.int64()),
+    ("weight", pa.int64()),
+    ("is_coinbase", pa.bool_()),
+    ("is_segwit", pa.bool_()),
+    ("n_inputs", pa.int64()),
+    ("n_outputs", pa.int64()),
+    ("input_value", pa.int64()),
+    ("output_value", pa.int64()),
+    ("fee", pa.int64()),
+    # extras
+    ("first_input_id", pa.int64()),
+    ("first_output_id", pa.int64()),
+    ("time", pa.int64()),
+])
+
+SCRIPT_TYPE = pa.dictionary(pa.int8(), pa.string())
+
+OUTPUTS = pa.schema([
+    ("output_id", pa.int64()),
+    ("tx_id", pa.int64()),
+    ("txid", pa.string()),
+    ("vout", pa.int64()),
+    ("value", pa.int64()),
+    ("script_type", SCRIPT_TYPE),
+    ("address", pa.string()),
+    # extras
+    ("height", pa.int64()),
+    ("script", pa.binary()),  # kept only for op_return, multisig and nonstandard scripts
+])
+
+INPUTS = pa.schema([
+    ("input_id", pa.int64()),
+    ("tx_id", pa.int64()),
+    ("txid", pa.string()),
+    ("vin", pa.int64()),
+    ("prev_txid", pa.string()),
+    ("prev_vout", pa.int64()),
+    ("spent_output_id", pa.int64()),
+    ("value", pa.int64()),
+    ("address", pa.string()),
+    ("script_type", SCRIPT_TYPE),
+    ("sequence", pa.int64()),
+    # extras
+    ("height", pa.int64()),
+])
+
+ADDRESSES = pa.schema([
+    ("address_id", pa.int64()),
+    ("address", pa.string()),
+    ("script_type", pa.string()),
+    ("first_height", pa.int64()),
+    ("first_output_id", pa.int64()),
+])
+
+TABLES: dict[str, pa.Schema] = {
+    "blocks": BLOCKS, "txs": TXS, "outputs": OUTPUTS, "inputs": INPUTS, "addresses": ADDRESSES,
+}
+
+#: the id column that orders each table's rows and splits it into segments
+ID_COLUMN = {
+    "blocks": "chain_seq", "txs": "tx_id", "outputs": "output_id", "inputs": "input_id",
+    "addresses": "address_id",
+}
+
+#: columns whose values repeat little (hashes, addresses): no dictionary encoding
+NO_DICTIONARY = {"txid", "wtxid", "hash", "prev_hash", "merkle_root", "prev_txid", "address", "script"}
