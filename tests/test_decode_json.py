@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support.fake_node import MAINNET_BLK_FILES, SHARED, FakeNode, mainnet_blocks
 
 from chaintrail.bitcoin import script_types as st
 from chaintrail.bitcoin.block import Block
@@ -32,6 +31,8 @@ from chaintrail.bitcoin.serialize import ser_compact_size
 from chaintrail.bitcoin.tx import Tx
 from chaintrail.sources.remote import open_remote
 from chaintrail.sources.rpc import RpcSource
+
+from support.fake_node import MAINNET_BLK_FILES, SHARED, FakeNode, mainnet_blocks
 
 DATA = SHARED / "data"
 RPC_JSON = DATA / "rpc-json"

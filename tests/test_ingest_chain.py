@@ -4,7 +4,6 @@ truncated and malformed files, and refusal of invalid blocks."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,6 @@ def test_idempotent_and_incremental(tmp_path):
     inc = tmp_path / "inc"
     ingest(inc, BUILTIN / "blk00000.dat")
     assert open_chain(inc).tip[0] == 299
-    first_files = {s["file"] for segs in manifest(inc)["segments"].values() for s in segs}
     r = ingest(inc, BUILTIN / "blk00001.dat")
     assert r["blocks_applied"] == 300 and r["blocks_rolled_back"] == 0
     assert snapshot(inc) == once

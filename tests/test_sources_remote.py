@@ -11,6 +11,15 @@ import socket
 from pathlib import Path
 
 import pytest
+
+from chaintrail.bitcoin.block import Block
+from chaintrail.bitcoin.hashing import hash_to_hex
+from chaintrail.bitcoin.networks import MAINNET, REGTEST, SIGNET, TESTNET3, TESTNET4, work_from_bits
+from chaintrail.errors import SourceError
+from chaintrail.sources.esplora import EsploraSource
+from chaintrail.sources.remote import is_remote_url, open_remote, redact_url
+from chaintrail.sources.rpc import RpcSource
+
 from support.fake_node import (
     MAINNET_BLK_FILES,
     REORG_DIR,
@@ -20,14 +29,6 @@ from support.fake_node import (
     mainnet_blocks,
     reorg_branches,
 )
-
-from chaintrail.bitcoin.block import Block
-from chaintrail.bitcoin.hashing import hash_to_hex
-from chaintrail.bitcoin.networks import MAINNET, REGTEST, SIGNET, TESTNET3, TESTNET4, work_from_bits
-from chaintrail.errors import SourceError
-from chaintrail.sources.esplora import EsploraSource
-from chaintrail.sources.remote import is_remote_url, open_remote, redact_url
-from chaintrail.sources.rpc import RpcSource
 
 EXPECTED_JSON = SHARED / "data" / "blocks" / "EXPECTED.json"
 PASSWORD = "correct horse"  # the fake node's; must never show up in messages

@@ -72,7 +72,8 @@ class Chain:
         """A block by height or hash, with its txids."""
         text = str(ref)
         if _HEX64.match(text):
-            rows = self._dicts("SELECT * FROM blocks WHERE hash = ?", [text.lower()])
+            rows = self._dicts("SELECT * FROM blocks WHERE chain_seq = (SELECT chain_seq FROM "
+                               "blocks_raw WHERE hash = unhex(?))", [text])
         elif text.isdigit():
             rows = self._dicts(
                 "SELECT * FROM blocks WHERE height = ? ORDER BY chain_seq LIMIT 1", [int(text)])
@@ -90,7 +91,8 @@ class Chain:
         """A transaction by txid, with its inputs and outputs (and who spent each output)."""
         if not _HEX64.match(txid):
             raise NotFoundError(f"{txid!r} is not a txid (64 hex digits)")
-        rows = self._dicts("SELECT * FROM txs WHERE txid = ?", [txid.lower()])
+        rows = self._dicts("SELECT * FROM txs WHERE tx_id = (SELECT tx_id FROM txs_raw "
+                           "WHERE txid = unhex(?) LIMIT 1)", [txid])
         if not rows:
             raise NotFoundError(f"transaction {txid} is not in the store")
         t = rows[0]

@@ -27,11 +27,11 @@ from chaintrail.errors import AddressError
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 BECH32_MAX_LENGTH = 90  # BIP173's limit on a whole bech32 string
 
 _B58_INDEX = {c: i for i, c in enumerate(BASE58_ALPHABET)}
 _BECH32_INDEX = {c: i for i, c in enumerate(BECH32_CHARSET)}
-_BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 
 
 class Encoding(IntEnum):
@@ -109,15 +109,21 @@ def b58check_decode(text: str) -> bytes:
 # --------------------------------------------------------------------------- bech32
 
 
+def bech32_polymod_step(chk: int, value: int) -> int:
+    """One 5-bit value into the BCH checksum state of BIP173."""
+    top = chk >> 25
+    chk = ((chk & 0x1FFFFFF) << 5) ^ value
+    for i in range(5):
+        if (top >> i) & 1:
+            chk ^= BECH32_GENERATOR[i]
+    return chk
+
+
 def bech32_polymod(values: Iterable[int]) -> int:
     """The BCH checksum state of BIP173 over 5-bit values."""
     chk = 1
     for v in values:
-        top = chk >> 25
-        chk = ((chk & 0x1FFFFFF) << 5) ^ v
-        for i in range(5):
-            if (top >> i) & 1:
-                chk ^= _BECH32_GENERATOR[i]
+        chk = bech32_polymod_step(chk, v)
     return chk
 
 
@@ -139,7 +145,8 @@ def bech32_encode(hrp: str, data: Sequence[int], encoding: Encoding) -> str:
         raise AddressError(f"cannot bech32-encode with human-readable part {_show(hrp)}")
     if any(not 0 <= v < 32 for v in data):
         raise AddressError("cannot bech32-encode data values outside 0..31")
-    text = hrp + "1" + "".join(BECH32_CHARSET[v] for v in [*data, *bech32_checksum(hrp, data, encoding)])
+    values = [*data, *bech32_checksum(hrp, data, encoding)]
+    text = hrp + "1" + "".join(BECH32_CHARSET[v] for v in values)
     if len(text) > BECH32_MAX_LENGTH:
         raise AddressError(f"bech32 string would be {len(text)} characters (at most 90)")
     return text
@@ -260,6 +267,7 @@ def decode_segwit_address(hrp: str, text: str) -> tuple[int, bytes]:
 
 
 def _by_key(key: str) -> dict[object, tuple[Network, ...]]:
+    """Networks grouped by one of their address fields (prefix byte or hrp)."""
     table: dict[object, tuple[Network, ...]] = {}
     for net in NETWORKS.values():
         k = getattr(net, key)
@@ -301,8 +309,7 @@ def _fixed_witness_version(script_type: int, witness_version: int) -> int:
     return witness_version
 
 
-_HASH_TYPES = {st.P2PK: "p2pk", st.P2PKH: "p2pkh", st.P2SH: "p2sh"}
-_PROGRAM_LENGTHS = {st.P2WPKH: (20,), st.P2WSH: (32,), st.P2TR: (32,), st.P2A: (2,)}
+_PROGRAM_LENGTH = {st.P2WPKH: 20, st.P2WSH: 32, st.P2TR: 32, st.P2A: len(P2A_PROGRAM)}
 
 
 def address_from_payload(script_type: int, payload: bytes, network: Network,
@@ -313,18 +320,17 @@ def address_from_payload(script_type: int, payload: bytes, network: Network,
     witness version is read only for witness_unknown; the other segwit types
     fix their own.
     """
-    if script_type in _HASH_TYPES:
+    if script_type in (st.P2PK, st.P2PKH, st.P2SH):
         if len(payload) != 20:
-            raise AddressError(
-                f"cannot encode a {_HASH_TYPES[script_type]} address from a {len(payload)}-byte payload (needs 20)"
-            )
+            raise AddressError(f"cannot encode a {st.NAMES[script_type]} address from a "
+                               f"{len(payload)}-byte payload (needs 20)")
         prefix = network.p2sh_prefix if script_type == st.P2SH else network.p2pkh_prefix
         return b58check_encode(bytes([prefix]) + payload)
-    if script_type in _PROGRAM_LENGTHS or script_type == st.WITNESS_UNKNOWN:
-        if script_type in _PROGRAM_LENGTHS and len(payload) not in _PROGRAM_LENGTHS[script_type]:
-            raise AddressError(
-                f"cannot encode a {st.NAMES[script_type]} address from a {len(payload)}-byte payload"
-            )
+    if script_type in _PROGRAM_LENGTH or script_type == st.WITNESS_UNKNOWN:
+        want = _PROGRAM_LENGTH.get(script_type, len(payload))
+        if len(payload) != want:
+            raise AddressError(f"cannot encode a {st.NAMES[script_type]} address from a "
+                               f"{len(payload)}-byte payload (needs {want})")
         if script_type == st.P2A and payload != P2A_PROGRAM:
             raise AddressError(f"p2a program must be {P2A_PROGRAM.hex()}, got {payload.hex()}")
         version = _fixed_witness_version(script_type, witness_version)
@@ -382,7 +388,8 @@ def _decode(address: str) -> DecodedAddress:
             f"unknown human-readable part {hrp!r} (expected one of {', '.join(sorted(_HRP_NETS))})"
         ) from None
     if len(raw) != 21:
-        raise _Invalid(f"bad length: {len(raw)}-byte payload, expected 21 (version byte + 20-byte hash)")
+        raise _Invalid(f"bad length: {len(raw)}-byte payload, "
+                       "expected 21 (version byte + 20-byte hash)")
     version_byte, payload = raw[0], raw[1:]
     if version_byte in _P2PKH_NETS:
         return DecodedAddress(_P2PKH_NETS[version_byte], st.P2PKH, payload)
@@ -405,8 +412,8 @@ def decode_address(address: str, network: Network | None = None) -> DecodedAddre
         return decoded
     if network not in decoded.networks:
         names = "/".join(n.name for n in decoded.networks)
-        raise AddressError(f"invalid address {_show(address)}: wrong network: it is a {names} address, "
-                           f"expected {network.name}")
+        raise AddressError(f"invalid address {_show(address)}: wrong network: "
+                           f"it is a {names} address, expected {network.name}")
     return DecodedAddress((network,), decoded.script_type, decoded.payload, decoded.witness_version)
 
 

@@ -15,23 +15,30 @@ import pyarrow as pa
 from numba import njit, uint32
 
 from chaintrail.bitcoin import script_types as st
-from chaintrail.bitcoin.address import BASE58_ALPHABET, BECH32_CHARSET, Encoding
-from chaintrail.bitcoin.hash_kernels import LANES, new_lane_scratch, sha256d_short_lanes
+from chaintrail.bitcoin.address import (
+    BASE58_ALPHABET,
+    BECH32_CHARSET,
+    Encoding,
+    bech32_polymod_step,
+)
+from chaintrail.bitcoin.hash_kernels import LANES, load_be32, new_lane_scratch, sha256d_short_lanes
 from chaintrail.bitcoin.networks import Network
 
 _B58 = np.frombuffer(BASE58_ALPHABET.encode(), np.uint8).copy()
 _B32 = np.frombuffer(BECH32_CHARSET.encode(), np.uint8).copy()
-_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-# XOR of the generators selected by the 5 bits that leave the checksum state.
-_GEN_TABLE = np.array(
-    [np.bitwise_xor.reduce([g for k, g in enumerate(_GEN) if b >> k & 1] or [0]) for b in range(32)],
-    dtype=np.int64,
-)
+# What the bits leaving the checksum state contribute (the checksum is linear):
+# after one step, from its top 5 bits; after two steps, from its top 10.
+_GEN_TABLE = np.array([bech32_polymod_step(b << 25, 0) for b in range(32)], dtype=np.int64)
+_GEN_TABLE2 = np.array(
+    [bech32_polymod_step(bech32_polymod_step(x << 20, 0), 0) for x in range(1024)], dtype=np.int64)
 _BECH32 = int(Encoding.BECH32)
 _BECH32M = int(Encoding.BECH32M)
 _B58_CHUNK = np.uint64(58 ** 5)  # largest power of 58 below 2**32
-_U58 = np.uint64(58)
+_U3364 = np.uint64(58 * 58)
 _U32 = np.uint64(32)
+# The two base58 digits (low, high) of every number below 58**2.
+_PAIR_LO = (np.arange(58 * 58) % 58).astype(np.uint8)
+_PAIR_HI = (np.arange(58 * 58) // 58).astype(np.uint8)
 
 _P2PK = st.P2PK
 _P2PKH = st.P2PKH
@@ -92,42 +99,62 @@ def _hrp_state(hrp: np.ndarray) -> int:
     return chk
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _polymod_step2(chk: int, v1: int, v2: int) -> int:
+    return ((chk & 0xFFFFF) << 10) ^ (v1 << 5) ^ v2 ^ _GEN_TABLE2[chk >> 20]
+
+
 @njit(cache=True, nogil=True)
 def _write_bech32(out: np.ndarray, pos: int, hrp: np.ndarray, hrp_chk: int, version: int,
-                  row: np.ndarray, plen: int) -> int:
-    """Write the segwit address of (version, row[:plen]) at out[pos]; returns its length."""
+                  row: np.ndarray, plen: int, vals: np.ndarray) -> int:
+    """Write the segwit address of (version, row[:plen]) at out[pos]; returns its length.
+
+    ``vals`` (uint8[72]) receives the 5-bit values: version, program, six zeros.
+    """
+    vals[0] = version
+    nv = 1
+    k = 0
+    while k + 5 <= plen:  # 5 bytes are exactly 8 values
+        x = ((np.int64(row[k]) << 32) | (np.int64(row[k + 1]) << 24) | (np.int64(row[k + 2]) << 16)
+             | (np.int64(row[k + 3]) << 8) | np.int64(row[k + 4]))
+        for j in range(8):
+            vals[nv + j] = (x >> (35 - 5 * j)) & 31
+        nv += 8
+        k += 5
+    if k < plen:  # 1 to 4 bytes left: zero-pad them to whole values
+        x = 0
+        for j in range(k, plen):
+            x = (x << 8) | np.int64(row[j])
+        bits = 8 * (plen - k)
+        n_last = (bits + 4) // 5
+        x <<= 5 * n_last - bits
+        for j in range(n_last):
+            vals[nv + j] = (x >> (5 * (n_last - 1 - j))) & 31
+        nv += n_last
+    ndata = nv
+    for j in range(6):
+        vals[nv + j] = 0
+    nv += 6
+    chk = hrp_chk
+    k = nv & 1
+    if k:
+        chk = _polymod_step(chk, vals[0])
+    while k < nv:
+        chk = _polymod_step2(chk, vals[k], vals[k + 1])
+        k += 2
+    chk ^= _BECH32 if version == 0 else _BECH32M
     start = pos
     for c in hrp:
         out[pos] = c
         pos += 1
     out[pos] = 0x31  # '1'
     pos += 1
-    chk = _polymod_step(hrp_chk, version)
-    out[pos] = _B32[version]
-    pos += 1
-    acc = 0
-    bits = 0
-    for k in range(plen):
-        acc = ((acc << 8) | row[k]) & 0x1FFF
-        bits += 8
-        while bits >= 5:
-            bits -= 5
-            v = (acc >> bits) & 31
-            chk = _polymod_step(chk, v)
-            out[pos] = _B32[v]
-            pos += 1
-    if bits:
-        v = (acc << (5 - bits)) & 31
-        chk = _polymod_step(chk, v)
-        out[pos] = _B32[v]
-        pos += 1
-    for _ in range(6):
-        chk = _polymod_step(chk, 0)
-    chk ^= _BECH32 if version == 0 else _BECH32M
+    for k in range(ndata):
+        out[pos + k] = _B32[vals[k]]
+    pos += ndata
     for k in range(6):
-        out[pos] = _B32[(chk >> (5 * (5 - k))) & 31]
-        pos += 1
-    return pos - start
+        out[pos + k] = _B32[(chk >> (5 * (5 - k))) & 31]
+    return pos + 6 - start
 
 
 @njit(cache=True, nogil=True)
@@ -147,12 +174,18 @@ def _base58_lanes(limbs: np.ndarray, digits: np.ndarray, rem: np.ndarray) -> Non
                 q = cur // _B58_CHUNK
                 rem[lane] = cur - q * _B58_CHUNK
                 limbs[k, lane] = q
-        for d in range(5 * p, 5 * p + 5):
-            for lane in range(LANES):
-                r = rem[lane]
-                q = r // _U58
-                digits[d, lane] = r - q * _U58
-                rem[lane] = q
+        d = 5 * p
+        for lane in range(LANES):
+            r = rem[lane]  # five digits: two pairs by table, then the top one
+            hi = r // _U3364
+            lo = r - hi * _U3364
+            top = hi // _U3364
+            mid = hi - top * _U3364
+            digits[d, lane] = _PAIR_LO[lo]
+            digits[d + 1, lane] = _PAIR_HI[lo]
+            digits[d + 2, lane] = _PAIR_LO[mid]
+            digits[d + 3, lane] = _PAIR_HI[mid]
+            digits[d + 4, lane] = top
 
 
 @njit(cache=True, nogil=True)
@@ -180,21 +213,20 @@ def _lane_scratch() -> tuple:
     state, work = new_lane_scratch()
     return (state, work, np.empty(LANES * 21, np.uint8), np.arange(LANES) * 21,
             np.empty(LANES, np.int64), np.empty((7, LANES), np.uint64),
-            np.empty((_MAX_B58, LANES), np.uint8), np.empty(LANES, np.uint64))
+            np.empty((_MAX_B58, LANES), np.uint8), np.empty(LANES, np.uint64),
+            np.empty((_CHUNK, _MAX_B58), np.uint8), np.empty(_CHUNK, np.int64))
 
 
 @njit(cache=True, nogil=True)
-def _encode_lanes(nl: int, lo: int, scratch: tuple, staged: np.ndarray, staged_len: np.ndarray) -> None:
+def _encode_lanes(nl: int, lo: int, scratch: tuple) -> None:
     """Base58check the first ``nl`` lane messages into their staged rows (other lanes are stale)."""
-    state, work, msg, lane_off, lane_row, limbs, digits, rem = scratch
+    state, work, msg, lane_off, lane_row, limbs, digits, rem, staged, staged_len = scratch
     sha256d_short_lanes(msg, lane_off, 21, state, work)
     for lane in range(LANES):
         o = lane_off[lane]
         limbs[0, lane] = msg[o]
         for k in range(5):
-            p = o + 1 + 4 * k
-            limbs[1 + k, lane] = ((np.uint64(msg[p]) << np.uint64(24)) | (np.uint64(msg[p + 1]) << np.uint64(16))
-                                  | (np.uint64(msg[p + 2]) << np.uint64(8)) | np.uint64(msg[p + 3]))
+            limbs[1 + k, lane] = load_be32(msg, o + 1 + 4 * k)
         limbs[6, lane] = state[0, lane]
     _base58_lanes(limbs, digits, rem)
     for lane in range(nl):
@@ -204,10 +236,8 @@ def _encode_lanes(nl: int, lo: int, scratch: tuple, staged: np.ndarray, staged_l
 
 @njit(cache=True, nogil=True)
 def _stage_base58(stype: np.ndarray, plen: np.ndarray, payload: np.ndarray, lo: int, hi: int,
-                  p2pkh_prefix: int, p2sh_prefix: int, staged: np.ndarray,
-                  staged_len: np.ndarray) -> None:
-    """Encode the base58check rows among lo..hi into staged[i - lo], LANES rows at a time."""
-    scratch = _lane_scratch()
+                  p2pkh_prefix: int, p2sh_prefix: int, scratch: tuple) -> None:
+    """Encode the base58check rows among lo..hi into the staged rows i - lo, LANES at a time."""
     msg, lane_off, lane_row = scratch[2], scratch[3], scratch[4]
     nl = 0
     for i in range(lo, hi):
@@ -216,14 +246,15 @@ def _stage_base58(stype: np.ndarray, plen: np.ndarray, payload: np.ndarray, lo: 
             continue
         o = lane_off[nl]
         msg[o] = p2sh_prefix if t == _P2SH else p2pkh_prefix
-        msg[o + 1:o + 21] = payload[i, :20]
+        for k in range(20):
+            msg[o + 1 + k] = payload[i, k]
         lane_row[nl] = i
         nl += 1
         if nl == LANES:
-            _encode_lanes(nl, lo, scratch, staged, staged_len)
+            _encode_lanes(nl, lo, scratch)
             nl = 0
     if nl:
-        _encode_lanes(nl, lo, scratch, staged, staged_len)
+        _encode_lanes(nl, lo, scratch)
 
 
 @njit(cache=True, nogil=True)
@@ -251,25 +282,27 @@ def encode_addresses(stype: np.ndarray, wver: np.ndarray, plen: np.ndarray, payl
     offsets = np.empty(n + 1, np.int32)
     valid = np.zeros(n, np.bool_)
     hrp_chk = _hrp_state(hrp)
-    staged = np.empty((_CHUNK, _MAX_B58), np.uint8)
-    staged_len = np.empty(_CHUNK, np.int64)
+    scratch = _lane_scratch()
+    staged, staged_len = scratch[8], scratch[9]
+    vals = np.empty(72, np.uint8)
     pos = 0
     offsets[0] = 0
     for lo in range(0, n, _CHUNK):
         hi = min(n, lo + _CHUNK)
-        _stage_base58(stype, plen, payload, lo, hi, p2pkh_prefix, p2sh_prefix, staged, staged_len)
+        _stage_base58(stype, plen, payload, lo, hi, p2pkh_prefix, p2sh_prefix, scratch)
         for i in range(lo, hi):
             t = stype[i]
             if _is_base58(t):
                 if plen[i] == 20:
-                    size = staged_len[i - lo]
-                    data[pos:pos + size] = staged[i - lo, :size]
-                    pos += size
+                    for k in range(staged_len[i - lo]):
+                        data[pos] = staged[i - lo, k]
+                        pos += 1
                     valid[i] = True
             else:
                 version = _segwit_version(t, wver[i], plen[i], payload[i])
                 if version >= 0:
-                    pos += _write_bech32(data, pos, hrp, hrp_chk, version, payload[i], plen[i])
+                    pos += _write_bech32(data, pos, hrp, hrp_chk, version, payload[i], plen[i],
+                                         vals)
                     valid[i] = True
             offsets[i + 1] = pos
     return offsets, data, valid
@@ -289,4 +322,5 @@ def encode_addresses_arrow(stype: np.ndarray, wver: np.ndarray, plen: np.ndarray
     n = len(valid)
     null_count = n - int(np.count_nonzero(valid))
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if null_count else None
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), bitmap, null_count)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), bitmap,
+                                       null_count)

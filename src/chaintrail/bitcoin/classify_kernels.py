@@ -73,7 +73,7 @@ def _push_only(buf: np.ndarray, i: int, end: int) -> bool:
             size = (np.int64(buf[i]) | (np.int64(buf[i + 1]) << 8)
                     | (np.int64(buf[i + 2]) << 16) | (np.int64(buf[i + 3]) << 24))
             i += 4
-        elif op <= _OP_16:
+        elif op <= _OP_16 and op != _OP_RESERVED:
             size = np.int64(0)
         else:
             return False

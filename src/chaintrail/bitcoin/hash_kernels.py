@@ -140,7 +140,7 @@ def sha256_compress(state: np.ndarray, w: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _load_be(buf: np.ndarray, p: int) -> np.uint32:
+def load_be32(buf: np.ndarray, p: int) -> np.uint32:
     """The big-endian 32-bit word at ``buf[p:p+4]``."""
     return uint32((uint32(buf[p]) << uint32(24)) | (uint32(buf[p + 1]) << uint32(16))
                   | (uint32(buf[p + 2]) << uint32(8)) | uint32(buf[p + 3]))
@@ -186,7 +186,7 @@ def sha256_3_with(buf: np.ndarray, o1: int, n1: int, o2: int, n2: int, o3: int, 
         while i < n:
             if fill == 0 and n - i >= 64:
                 for k in range(16):
-                    w[k] = _load_be(buf, o + i + 4 * k)
+                    w[k] = load_be32(buf, o + i + 4 * k)
                 sha256_compress(state, w)
                 i += 64
                 continue
@@ -271,7 +271,8 @@ def sha256d_3_into(buf: np.ndarray, o1: int, n1: int, o2: int, n2: int, o3: int,
 
 
 @njit(cache=True, nogil=True)
-def sha256d_many(buf: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, out: np.ndarray) -> None:
+def sha256d_many(buf: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,
+                 out: np.ndarray) -> None:
     """out[i] = SHA-256d of buf[offsets[i]:offsets[i]+lengths[i]]; out is uint8[n, 32]."""
     state, w = new_scratch()
     for i in range(offsets.shape[0]):
@@ -294,7 +295,7 @@ def sha256d_many_parallel(buf: np.ndarray, offsets: np.ndarray, lengths: np.ndar
             sha256_store(state, out[i], 0)
 
 
-# --------------------------------------------------------------------------- SHA-256, LANES messages
+# ------------------------------------------------------------------ SHA-256, LANES messages
 #
 # Lane kernels keep message schedule and working variables in one flat
 # ``work`` array, word k of lane j at work[k * LANES + j]: rows 0..63 are the

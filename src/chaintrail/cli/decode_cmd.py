@@ -20,7 +20,11 @@ _HEX = re.compile(r"^[0-9a-fA-F\s]+$")
 def load_bytes(arg: str) -> tuple[bytes, str]:
     """Bytes from a hex string, a hex text file or a binary file; and a label for messages."""
     p = Path(arg)
-    if len(arg) < 4096 and p.exists():
+    try:
+        is_file = len(arg) < 4096 and p.is_file()
+    except OSError:  # a long hex string is not a valid file name
+        is_file = False
+    if is_file:
         data = p.read_bytes()
         text = data.strip()
         if text and _HEX.match(text.decode("latin-1")):

@@ -48,7 +48,7 @@ _register_all()
 def main() -> None:
     """Console-script entry point: run the app, turning known errors into one line."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
     except ChaintrailError as exc:
         print(f"chaintrail: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -57,18 +57,19 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            print("chaintrail: aborted", file=sys.stderr)
-            sys.exit(1)
-        raise
+    except typer.Abort:
+        print("chaintrail: aborted", file=sys.stderr)
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: Typer prints them the usual way
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))
+    if isinstance(rc, int) and rc:
+        if rc == 130:  # click turns Ctrl-C into this return code when not standalone
+            print("chaintrail: interrupted", file=sys.stderr)
+        sys.exit(rc)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
                            checkpoint_seconds=checkpoint_seconds, progress=on_progress)
             file_specs = [s for s in sources if not is_remote_url(s)]
             remotes = [s for s in sources if is_remote_url(s)]
+            t_scan = time.perf_counter()
             for spec in file_specs:
                 for src in expand_paths(spec, ing.net or net):
                     for rb in src.scan():
@@ -78,6 +79,7 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
                             warnings.append(
                                 f"{src.description}: block at offset {off} is cut off "
                                 f"({present} of {declared} bytes present); blocks before it were read")
+            ing.report.timed("scan", t_scan)
             if file_specs:
                 ing.run()
             for url in remotes:
@@ -110,6 +112,7 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
         "side_blocks": r.side_blocks, "elapsed_s": round(elapsed, 3),
         "tx_per_s": round(r.txs_applied / elapsed, 1) if elapsed > 0 else None,
         "warnings": warnings,
+        "phases_s": {k: round(v, 3) for k, v in r.phases.items()},
     }
 
 

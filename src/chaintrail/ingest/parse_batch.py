@@ -95,8 +95,13 @@ def concat_blocks(blocks: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def parse_batch(blocks: list[bytes]) -> tuple[ParsedBatch | None, BlockProblem | None]:
     """Parse every block; on the first malformed one return the problem instead."""
-    buf, blk_off, blk_len = concat_blocks(blocks)
-    nb = len(blocks)
+    return parse_batch_at(*concat_blocks(blocks))
+
+
+def parse_batch_at(buf: np.ndarray, blk_off: np.ndarray, blk_len: np.ndarray
+                   ) -> tuple[ParsedBatch | None, BlockProblem | None]:
+    """Parse the blocks lying in buf at the given offsets (a blk file image, without copying)."""
+    nb = len(blk_off)
     short = np.nonzero(blk_len < 81)[0]
     if len(short):
         return None, BlockProblem(int(short[0]), "shorter than a block header", 0)

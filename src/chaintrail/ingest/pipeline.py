@@ -28,14 +28,14 @@ from chaintrail.bitcoin.serialize import ByteReader
 from chaintrail.errors import InvalidBlockError, NetworkMismatchError
 from chaintrail.ingest import utxo_kernels as UK
 from chaintrail.ingest.chain_index import ChainIndex, ChainPlan
-from chaintrail.ingest.parse_batch import ParsedBatch, parse_batch, validate_batch
+from chaintrail.ingest.parse_batch import ParsedBatch, concat_blocks, parse_batch_at, validate_batch
 from chaintrail.ingest.reader import BlockReader
 from chaintrail.ingest.rollback import rollback_to
-from chaintrail.ingest.tables import Placement, Resolved, build_tables
+from chaintrail.ingest.tables import Classified, Placement, Resolved, build_tables
 from chaintrail.ingest.utxo import UtxoSet
 from chaintrail.sources.base import BlockLocation, RawBlock
 from chaintrail.store.address_index import extend_addresses
-from chaintrail.store.manifest import Manifest, Segment
+from chaintrail.store.manifest import Manifest
 from chaintrail.store.segments import SegmentWriter, merge_tail
 from chaintrail.store.store import Store
 
@@ -71,6 +71,10 @@ class IngestReport:
     side_blocks: int = 0
     commits: int = 0
     warnings: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent per phase
+
+    def timed(self, phase: str, t0: float) -> None:
+        self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - t0
 
 
 ProgressFn = Callable[[str, int, int, int, int], None]  # phase, done, total, txs, bytes
@@ -100,8 +104,8 @@ class Ingester:
         self.counts = dict(m.counts)
         self.applied = self._load_applied()
         self.writers: dict[str, SegmentWriter] | None = None
-        # Parquet encoding runs on a second thread (Arrow releases the GIL) while the next
-        # batch is parsed; at most one batch waits, which bounds memory.
+        # Tables are built and written on a second thread (numba and Arrow release the GIL)
+        # while the next batch is parsed; at most one batch waits, which bounds memory.
         self._write_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-writer")
         self._pending: Future | None = None
         self.report = IngestReport()
@@ -195,25 +199,43 @@ class Ingester:
             self.index.relocate(e.hash, BlockLocation("pool", str(path), 0, len(data)))
 
     def _apply(self, todo: list[str], plan: ChainPlan) -> None:
-        batch: list[tuple[str, bytes]] = []
-        size = 0
+        """Apply blocks in order, in batches of about batch_bytes.
+
+        Consecutive blocks of one blk file are parsed where they lie in its
+        image; anything else is copied into a batch buffer.
+        """
+        batch = _Batch()
         total = len(todo)
         done = 0
         for h in todo:
-            data = self.reader.read(h, self.index.entries[h].loc)
-            batch.append((h, data))
-            size += len(data)
-            if size >= self.batch_bytes:
-                self._apply_batch(batch, plan)
-                done += len(batch)
-                self._tick(done, total)
-                batch, size = [], 0
+            t0 = time.perf_counter()
+            loc = self.index.entries[h].loc
+            span = self.reader.span(h, loc)
+            self.report.timed("read blocks", t0)
+            if span is not None and not batch.fits(span[0]):
+                done = self._flush(batch, plan, done, total)
+            t0 = time.perf_counter()
+            if span is not None:
+                batch.add_span(h, *span)
+            else:
+                if batch.image is not None:
+                    batch.to_bytes()
+                batch.add_bytes(h, self.reader.read(h, loc))
+            self.report.timed("read blocks", t0)
+            if batch.size >= self.batch_bytes:
+                done = self._flush(batch, plan, done, total)
                 if time.monotonic() - self._last_commit > self.checkpoint_seconds:
                     self.commit()
-        if batch:
-            self._apply_batch(batch, plan)
-            done += len(batch)
-            self._tick(done, total)
+        self._flush(batch, plan, done, total)
+
+    def _flush(self, batch: _Batch, plan: ChainPlan, done: int, total: int) -> int:
+        if not batch.hashes:
+            return done
+        self._apply_batch(batch, plan)
+        done += len(batch.hashes)
+        self._tick(done, total)
+        batch.clear()
+        return done
 
     def _tick(self, done: int, total: int) -> None:
         if self.progress:
@@ -249,24 +271,33 @@ class Ingester:
                 w.abort()
             self.writers = None
 
-    def _apply_batch(self, batch: list[tuple[str, bytes]], plan: ChainPlan) -> None:
-        hashes = [h for h, _ in batch]
-        pb, problem = parse_batch([d for _, d in batch])
+    def _apply_batch(self, batch: _Batch, plan: ChainPlan) -> None:
+        hashes = batch.hashes
+        rep = self.report
+        t0 = time.perf_counter()
+        pb, problem = parse_batch_at(*batch.buffer())
+        rep.timed("parse+hash", t0)
         if problem:
             self._refuse(hashes[problem.index], problem.reason, problem.offset_in_block)
         got = [hash_to_hex(pb.block_hash[b].tobytes()) for b in range(pb.n_blocks)]
         for want, have in zip(hashes, got):
             if want != have:
                 self._refuse(want, f"bytes read back hash to {have}; the file changed since it was scanned")
+        t0 = time.perf_counter()
         problem = validate_batch(pb)
         if problem:
             self._refuse(hashes[problem.index], problem.reason)
-        out_meta, out_payload = _classify(pb)
+        rep.timed("validate", t0)
+        t0 = time.perf_counter()
+        cls = _classify(pb)
+        rep.timed("classify", t0)
+        t0 = time.perf_counter()
         first_byte = np.where(pb.out_script_len > 0, pb.buf[np.minimum(pb.out_script_off, len(pb.buf) - 1)], 0)
         spendable = ~((pb.out_script_len > 0) & (first_byte == 0x6A)) & (pb.out_script_len <= 10_000)
         ni = len(pb.in_prev_off)
-        in_meta = np.zeros((ni, 3), np.uint8)
-        in_meta[:, 0] = st.NONSTANDARD
+        in_stype = np.full(ni, st.NONSTANDARD, np.uint8)  # unresolved inputs: no type, no address
+        in_wver = np.zeros(ni, np.uint8)
+        in_plen = np.zeros(ni, np.uint8)
         in_payload = np.zeros((ni, UK.PAYLOAD), np.uint8)
         in_spent = np.empty(ni, np.int64)
         in_value = np.empty(ni, np.int64)
@@ -276,18 +307,23 @@ class Ingester:
         added, missing = UK.resolve(
             *self.utxo.table(), pb.buf, pb.txid, pb.tx_first_in, pb.tx_nin, pb.tx_first_out,
             pb.tx_nout, pb.tx_coinbase(), pb.in_prev_off, pb.in_prev_vout,
-            pb.out_value, out_meta, out_payload, spendable, oid0,
-            in_spent, in_value, in_meta, in_payload, tx_in_value)
+            pb.out_value, cls.stype, cls.wver, cls.plen, cls.payload.view(np.int64), spendable, oid0,
+            in_spent, in_value, in_stype, in_wver, in_plen, in_payload.view(np.int64), tx_in_value)
         self.utxo.count += added
+        rep.timed("resolve", t0)
         heights = np.array([-1 if plan.heights[h] is None else plan.heights[h] for h in hashes], np.int64)
         if missing:
             self._check_missing(pb, hashes, in_spent, plan)
         place = Placement(len(self.applied), self.counts["txs"], oid0, self.counts["inputs"], heights)
-        res = Resolved(in_spent, in_value, in_meta, in_payload, tx_in_value)
-        tables = build_tables(pb, place, out_meta, out_payload, res, self.net, encode_addresses_arrow)
+        res = Resolved(in_spent, in_value, in_stype, in_wver, in_plen, in_payload, tx_in_value)
         writers = self._ensure_writers()
+        t0 = time.perf_counter()
         self._wait_writes()
-        self._pending = self._write_pool.submit(_write_all, writers, tables)
+        rep.timed("wait for writer", t0)
+        # building the Arrow tables (address encoding, hex) and writing them run on the writer
+        # thread while this thread parses and resolves the next batch
+        self._pending = self._write_pool.submit(_build_and_write, writers, pb, place, cls, res,
+                                                self.net)
         for b, h in enumerate(hashes):
             hh = int(heights[b])
             self.applied.append(AppliedBlock(
@@ -300,7 +336,7 @@ class Ingester:
         self.counts["inputs"] += ni
         self.report.blocks_applied += pb.n_blocks
         self.report.txs_applied += pb.n_txs
-        self.report.bytes_applied += len(pb.buf)
+        self.report.bytes_applied += int(pb.blk_len.sum())
 
     def _check_missing(self, pb: ParsedBatch, hashes: list[str], in_spent: np.ndarray,
                        plan: ChainPlan) -> None:
@@ -328,10 +364,13 @@ class Ingester:
     # --- committing ------------------------------------------------------------
     def commit(self) -> None:
         """Make everything applied so far the store's state (atomic)."""
+        t0 = time.perf_counter()
         self._ensure_writers_closed()
+        self.report.timed("finish writes", t0)
         root = self.store.root
         m = self.store.manifest
         addr_segs = list(self.segments.get("addresses", []))
+        t0 = time.perf_counter()
         new_addr = extend_addresses(root, addr_segs, self.segments["outputs"], self.addr_watermark,
                                     self.counts["addresses"])
         if new_addr is not None:
@@ -339,6 +378,8 @@ class Ingester:
             self.counts["addresses"] += new_addr.rows
         self.segments["addresses"] = addr_segs
         self.addr_watermark = self.counts["outputs"]
+        self.report.timed("address index", t0)
+        t0 = time.perf_counter()
         for t in TABLES + ("addresses",):
             self.segments[t] = merge_tail(root, t, self.segments[t], MERGE_ROWS)
         tag = uuid.uuid4().hex[:10]
@@ -359,6 +400,7 @@ class Ingester:
             extra=dict(m.extra),
         )
         self.store.commit(new)
+        self.report.timed("commit", t0)
         self._last_commit = time.monotonic()
         self.report.commits += 1
         self.report.tip_height = new.tip_height
@@ -375,21 +417,63 @@ class Ingester:
         return self.applied[-1]
 
 
-def _write_all(writers: dict[str, SegmentWriter], tables: dict) -> None:
+class _Batch:
+    """Blocks gathered for one parse: spans of one blk file image, or copied bytes."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.hashes: list[str] = []
+        self.image: np.ndarray | None = None
+        self.offs: list[int] = []
+        self.lens: list[int] = []
+        self.chunks: list[bytes] | None = None
+        self.size = 0
+
+    def fits(self, image: np.ndarray) -> bool:
+        """Whether a span of `image` can join without copying (same image, or empty batch)."""
+        return not self.hashes or (self.image is image and self.chunks is None)
+
+    def add_span(self, h: str, image: np.ndarray, off: int, n: int) -> None:
+        self.hashes.append(h)
+        self.image = image
+        self.offs.append(off)
+        self.lens.append(n)
+        self.size += n
+
+    def to_bytes(self) -> None:
+        """Switch to copying (a block from elsewhere joins the batch)."""
+        self.chunks = [self.image[o:o + n].tobytes() for o, n in zip(self.offs, self.lens)]
+        self.image = None
+
+    def add_bytes(self, h: str, data: bytes) -> None:
+        if self.chunks is None:
+            self.chunks = []
+        self.hashes.append(h)
+        self.chunks.append(data)
+        self.size += len(data)
+
+    def buffer(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.chunks is not None:
+            return concat_blocks(self.chunks)
+        return (self.image, np.array(self.offs, np.int64), np.array(self.lens, np.int64))
+
+
+def _build_and_write(writers: dict[str, SegmentWriter], pb: ParsedBatch, place: Placement,
+                     cls: Classified, res: Resolved, net: Network) -> None:
+    tables = build_tables(pb, place, cls, res, net, encode_addresses_arrow)
     for t in TABLES:
         writers[t].write(tables[t])
 
 
-def _classify(pb: ParsedBatch) -> tuple[np.ndarray, np.ndarray]:
+def _classify(pb: ParsedBatch) -> Classified:
     n = len(pb.out_value)
-    stype = np.empty(n, np.uint8)
-    wver = np.empty(n, np.uint8)
-    plen = np.empty(n, np.uint8)
-    payload = np.zeros((n, UK.PAYLOAD), np.uint8)
+    c = Classified(np.empty(n, np.uint8), np.empty(n, np.uint8), np.empty(n, np.uint8),
+                   np.zeros((n, UK.PAYLOAD), np.uint8))
     if n:
-        classify_scripts(pb.buf, pb.out_script_off, pb.out_script_len, stype, wver, plen, payload)
-    meta = np.stack([stype, wver, plen], axis=1)
-    return meta, payload
+        classify_scripts(pb.buf, pb.out_script_off, pb.out_script_len, c.stype, c.wver, c.plen, c.payload)
+    return c
 
 
 def _coinbase_height(block: bytes) -> int | None:

@@ -4,8 +4,11 @@ order), a single block file, the store's pool, or a remote node."""
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from pathlib import Path
+
+import numpy as np
 
 from chaintrail.errors import SourceError
 from chaintrail.sources.base import BlockLocation
@@ -16,14 +19,14 @@ from chaintrail.sources.framing import xor_bytes
 class BlockReader:
     """Fetches block bytes by location; remote locations go to the matching open source."""
 
-    def __init__(self, pool_dir: Path, remotes: dict | None = None, cache_files: int = 3):
+    def __init__(self, pool_dir: Path, remotes: dict | None = None, cache_files: int = 2):
         self.pool_dir = pool_dir
         self.remotes = remotes or {}
-        self._images: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
+        self._images: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
         self._cache_files = cache_files
         self.memo: dict[str, bytes] = {}  # blocks fetched from remotes in this run
 
-    def _image(self, path: str, key: bytes) -> bytes:
+    def _image(self, path: str, key: bytes) -> np.ndarray:
         k = (path, key)
         img = self._images.get(k)
         if img is None:
@@ -31,13 +34,23 @@ class BlockReader:
                 raw = Path(path).read_bytes()
             except OSError as exc:
                 raise SourceError(f"{path}: cannot read block file again: {exc.strerror}") from None
-            img = xor_bytes(raw, key, 0)
+            img = np.frombuffer(xor_bytes(raw, key, 0), np.uint8)
+            _advise_next(path)
             self._images[k] = img
             while len(self._images) > self._cache_files:
                 self._images.popitem(last=False)
         else:
             self._images.move_to_end(k)
         return img
+
+    def span(self, block_hash: str, loc: BlockLocation) -> tuple[np.ndarray, int, int] | None:
+        """(file image, offset, length) of a block inside a blk file, read without copying."""
+        if loc.kind != "file" or loc.fmt != "framed" or block_hash in self.memo:
+            return None
+        img = self._image(loc.path, loc.xor_key)
+        if loc.offset + loc.length > len(img):
+            raise SourceError(f"block {block_hash}: {loc.describe()} is no longer complete")
+        return img, loc.offset, loc.length
 
     def read(self, block_hash: str, loc: BlockLocation) -> bytes:
         if block_hash in self.memo:
@@ -50,11 +63,8 @@ class BlockReader:
                 raise SourceError(f"block {block_hash}: pooled copy {p} is missing") from None
         if loc.kind == "file":
             if loc.fmt == "framed":
-                img = self._image(loc.path, loc.xor_key)
-                data = img[loc.offset:loc.offset + loc.length]
-                if len(data) != loc.length:
-                    raise SourceError(f"block {block_hash}: {loc.describe()} is no longer complete")
-                return data
+                img, off, n = self.span(block_hash, loc)
+                return img[off:off + n].tobytes()
             return read_location(loc)
         source = self.remotes.get(loc.path)
         if source is None:
@@ -66,3 +76,20 @@ class BlockReader:
 
     def drop_cache(self) -> None:
         self._images.clear()
+
+
+def _advise_next(path: str) -> None:
+    """Ask the kernel to start reading the next blk file while this one is parsed."""
+    p = Path(path)
+    stem = p.stem
+    if not (stem.startswith("blk") and stem[3:].isdigit()):
+        return
+    nxt = p.with_name(f"blk{int(stem[3:]) + 1:0{len(stem) - 3}d}{p.suffix}")
+    try:
+        fd = os.open(nxt, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+    finally:
+        os.close(fd)

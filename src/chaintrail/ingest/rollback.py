@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 
 from chaintrail.bitcoin import script_types as st
 from chaintrail.bitcoin.address import decode_address
 from chaintrail.ingest import utxo_kernels as UK
 from chaintrail.store.address_index import first_address_at_or_after
+from chaintrail.store.duck import connect
 from chaintrail.store.manifest import Manifest
 from chaintrail.store.segments import truncate_segments
 from chaintrail.store.views import table_source
@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from chaintrail.ingest.pipeline import Ingester
 
 
-def _keys(txid_hex: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    raw = np.frombuffer(b"".join(bytes.fromhex(h)[::-1] for h in txid_hex), np.uint8).reshape(-1, 32)
+def _keys(txids: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """UTXO key words of display-order txids (as stored)."""
+    raw = np.frombuffer(b"".join(txids), np.uint8).reshape(-1, 32)[:, ::-1]
     k1 = raw[:, :8].copy().view("<u8").reshape(-1).astype(np.uint64)
     k2 = raw[:, 8:12].copy().view("<u4").reshape(-1).astype(np.uint32)
     return k1, k2
@@ -33,7 +34,7 @@ def rollback_to(ing: Ingester, p: int) -> None:
     cut = ing.applied[p]
     root = ing.store.root
     view = Manifest(segments=ing.segments)
-    con = duckdb.connect(":memory:")
+    con = connect()
     try:
         outs = con.sql(
             f"SELECT txid, vout, output_id FROM {table_source(root, view, 'outputs')} "
@@ -52,18 +53,20 @@ def rollback_to(ing: Ingester, p: int) -> None:
     if ins:
         n = len(ins)
         k1, k2 = _keys([r[0] for r in ins])
-        meta = np.zeros((n, 3), np.uint8)
+        stype = np.zeros(n, np.uint8)
+        wver = np.zeros(n, np.uint8)
+        plen = np.zeros(n, np.uint8)
         payload = np.zeros((n, UK.PAYLOAD), np.uint8)
-        for j, (_, _, _, _, stype, addr) in enumerate(ins):
-            meta[j, 0] = st.CODES[stype]
+        for j, (_, _, _, _, type_name, addr) in enumerate(ins):
+            stype[j] = st.CODES[type_name]  # from the column: an address cannot tell p2pk from p2pkh
             if addr is not None:
                 d = decode_address(addr, ing.net)
-                meta[j, 1] = d.witness_version
-                meta[j, 2] = len(d.payload)
+                wver[j] = d.witness_version
+                plen[j] = len(d.payload)
                 payload[j, :len(d.payload)] = np.frombuffer(d.payload, np.uint8)
         ing.utxo.restore(k1, k2, np.array([r[1] for r in ins], np.uint32),
                          np.array([r[2] for r in ins], np.int64),
-                         np.array([r[3] for r in ins], np.int64), meta, payload)
+                         np.array([r[3] for r in ins], np.int64), stype, wver, plen, payload)
     cuts = {"blocks": cut.chain_seq, "txs": cut.first_tx_id, "outputs": cut.first_output_id,
             "inputs": cut.first_input_id}
     addr_cut = first_address_at_or_after(root, ing.segments["addresses"], cut.first_output_id)

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from chaintrail.bitcoin import script_types as st
 from chaintrail.bitcoin.networks import Network
-from chaintrail.ingest.hex_kernels import display_hex_array, take_rows
+from chaintrail.ingest.hash_columns import display_order, hash_array, hash_rows, hashes_at
 from chaintrail.ingest.parse_batch import ParsedBatch
 from chaintrail.store import schema as S
 
@@ -37,9 +37,21 @@ class Resolved:
 
     in_spent_oid: np.ndarray
     in_value: np.ndarray
-    in_meta: np.ndarray
+    in_stype: np.ndarray
+    in_wver: np.ndarray
+    in_plen: np.ndarray
     in_payload: np.ndarray
     tx_in_value: np.ndarray
+
+
+@dataclass
+class Classified:
+    """Script type, witness version, payload length and payload of every output."""
+
+    stype: np.ndarray
+    wver: np.ndarray
+    plen: np.ndarray
+    payload: np.ndarray
 
 
 def _nullable(values: np.ndarray, null: np.ndarray) -> pa.Array:
@@ -51,8 +63,8 @@ def _script_types(codes: np.ndarray, null: np.ndarray | None = None) -> pa.Dicti
     return pa.DictionaryArray.from_arrays(idx, _TYPE_NAMES)
 
 
-def build_tables(pb: ParsedBatch, place: Placement, out_meta: np.ndarray, out_payload: np.ndarray,
-                 res: Resolved, network: Network, encode_addresses) -> dict[str, pa.Table]:
+def build_tables(pb: ParsedBatch, place: Placement, cls: Classified, res: Resolved,
+                 network: Network, encode_addresses) -> dict[str, pa.Table]:
     """The four tables of one batch, ids and heights assigned."""
     nb, nt = pb.n_blocks, pb.n_txs
     ni, no = len(pb.in_prev_off), len(pb.out_value)
@@ -65,8 +77,7 @@ def build_tables(pb: ParsedBatch, place: Placement, out_meta: np.ndarray, out_pa
     in_tx = np.repeat(np.arange(nt, dtype=np.int64), pb.tx_nin)
 
     # --- txs ---------------------------------------------------------------
-    txid_hex = display_hex_array(pb.txid)
-    wtxid_hex = display_hex_array(pb.wtxid)
+    txid_disp = display_order(pb.txid)
     stripped = pb.tx_stripped_len()
     weight = stripped * 3 + pb.tx_len
     out_value_tx = np.add.reduceat(pb.out_value, pb.tx_first_out) if no else np.zeros(nt, np.int64)
@@ -79,8 +90,8 @@ def build_tables(pb: ParsedBatch, place: Placement, out_meta: np.ndarray, out_pa
     blk_time = pb.header["time"].astype(np.int64)
     txs = pa.table({
         "tx_id": tx_ids,
-        "txid": txid_hex,
-        "wtxid": wtxid_hex,
+        "txid": hash_rows(txid_disp, slice(None)),
+        "wtxid": hash_array(pb.wtxid),
         "height": _nullable(tx_h, h_null_tx),
         "block_pos": block_pos,
         "version": pb.tx_version,
@@ -108,10 +119,10 @@ def build_tables(pb: ParsedBatch, place: Placement, out_meta: np.ndarray, out_pa
     out_value_blk = np.add.reduceat(out_value_tx, pb.first_tx)
     blocks = pa.table({
         "height": _nullable(blk_h, blk_h < 0),
-        "hash": display_hex_array(pb.block_hash),
-        "prev_hash": display_hex_array(prev),
+        "hash": hash_array(pb.block_hash),
+        "prev_hash": hash_array(prev),
         "version": hdr["version"],
-        "merkle_root": display_hex_array(mroot),
+        "merkle_root": hash_array(mroot),
         "time": blk_time,
         "bits": hdr["bits"].astype(np.int64),
         "nonce": hdr["nonce"].astype(np.int64),
@@ -129,15 +140,15 @@ def build_tables(pb: ParsedBatch, place: Placement, out_meta: np.ndarray, out_pa
     }, schema=S.BLOCKS)
 
     # --- outputs -----------------------------------------------------------
-    out_codes = out_meta[:, 0]
-    out_addr = encode_addresses(out_meta[:, 0], out_meta[:, 1], out_meta[:, 2], out_payload, network)
+    out_codes = cls.stype
+    out_addr = encode_addresses(cls.stype, cls.wver, cls.plen, cls.payload, network)
     keep = _KEEP_SCRIPT[out_codes]
     scripts = _gather_binary(pb.buf, pb.out_script_off, pb.out_script_len, keep)
     out_h = tx_h[out_tx]
     outputs = pa.table({
         "output_id": place.output_id0 + np.arange(no, dtype=np.int64),
         "tx_id": tx_ids[out_tx],
-        "txid": take_rows(txid_hex, out_tx),
+        "txid": hash_rows(txid_disp, out_tx),
         "vout": np.arange(no, dtype=np.int64) - pb.tx_first_out[out_tx],
         "value": pb.out_value,
         "script_type": _script_types(out_codes),
@@ -148,21 +159,19 @@ def build_tables(pb: ParsedBatch, place: Placement, out_meta: np.ndarray, out_pa
 
     # --- inputs ------------------------------------------------------------
     unresolved = res.in_spent_oid < 0
-    in_addr = encode_addresses(res.in_meta[:, 0], res.in_meta[:, 1], res.in_meta[:, 2],
-                               res.in_payload, network)
-    prev_hashes = pb.buf[pb.in_prev_off[:, None] + np.arange(32)] if ni else np.zeros((0, 32), np.uint8)
+    in_addr = encode_addresses(res.in_stype, res.in_wver, res.in_plen, res.in_payload, network)
     in_h = tx_h[in_tx]
     inputs = pa.table({
         "input_id": place.input_id0 + np.arange(ni, dtype=np.int64),
         "tx_id": tx_ids[in_tx],
-        "txid": take_rows(txid_hex, in_tx),
+        "txid": hash_rows(txid_disp, in_tx),
         "vin": np.arange(ni, dtype=np.int64) - pb.tx_first_in[in_tx],
-        "prev_txid": display_hex_array(prev_hashes),
+        "prev_txid": hashes_at(pb.buf, pb.in_prev_off),
         "prev_vout": pb.in_prev_vout.astype(np.int64),
         "spent_output_id": _nullable(res.in_spent_oid, unresolved),
         "value": _nullable(res.in_value, unresolved),
         "address": in_addr,
-        "script_type": _script_types(res.in_meta[:, 0], unresolved),
+        "script_type": _script_types(res.in_stype, unresolved),
         "sequence": pb.in_seq.astype(np.int64),
         "height": _nullable(in_h, in_h < 0),
     }, schema=S.INPUTS)

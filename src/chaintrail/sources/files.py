@@ -3,6 +3,7 @@ single blocks as raw binary, hex text or magic+length framed files."""
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 from pathlib import Path
@@ -29,7 +30,14 @@ def read_xor_key(blocks_dir: Path) -> bytes:
 
 
 class BlkFile:
-    """One blk*.dat file (possibly XOR-obfuscated)."""
+    """One blk*.dat file (possibly XOR-obfuscated).
+
+    Scanning yields each block's first PREFIX bytes only (header and the
+    start of the coinbase: enough to index it); ingest reads whole blocks
+    again by location, in chain order.
+    """
+
+    PREFIX = 512
 
     def __init__(self, path: Path, xor_key: bytes = b""):
         self.path = path
@@ -37,24 +45,28 @@ class BlkFile:
         self.description = str(path)
         self.scan_result: FrameScan | None = None
 
-    def _image(self) -> bytes:
+    def scan(self) -> Iterator[RawBlock]:
         try:
-            raw = self.path.read_bytes()
+            with open(self.path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size == 0:
+                    self.scan_result = FrameScan()
+                    return
+                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                    view = mm if not any(self.xor_key) else xor_bytes(mm[:], self.xor_key, 0)
+                    self.scan_result = scan = scan_frames(view)
+                    if not scan.frames and scan.truncated is None and view[:4096].strip(b"\x00"):
+                        raise SourceError(
+                            f"{self.path}: no block framed with a known network magic "
+                            f"(first bytes {bytes(view[:4]).hex()})"
+                        )
+                    for fr in scan.frames:
+                        loc = BlockLocation("file", str(self.path), fr.offset, fr.length,
+                                            self.xor_key, "framed")
+                        head = bytes(view[fr.offset:fr.offset + min(fr.length, self.PREFIX)])
+                        yield RawBlock(head, loc, fr.network)
         except OSError as exc:
             raise SourceError(f"{self.path}: cannot read: {exc.strerror}") from None
-        return xor_bytes(raw, self.xor_key, 0)
-
-    def scan(self) -> Iterator[RawBlock]:
-        image = self._image()
-        self.scan_result = scan = scan_frames(image)
-        if not scan.frames and scan.truncated is None and image.strip(b"\x00"):
-            raise SourceError(
-                f"{self.path}: no block framed with a known network magic "
-                f"(first bytes {image[:4].hex()})"
-            )
-        for fr in scan.frames:
-            loc = BlockLocation("file", str(self.path), fr.offset, fr.length, self.xor_key, "framed")
-            yield RawBlock(image[fr.offset:fr.offset + fr.length], loc, fr.network)
 
 
 class SingleBlockFile:
@@ -84,7 +96,9 @@ class SingleBlockFile:
                 f"{self.path}: text but not hex (character {chr(stripped[bad])!r} at position {bad})")
         if len(data) >= 8 and data[:4] in BY_MAGIC:
             blk = BlkFile(self.path)
-            yield from blk.scan()
+            for rb in blk.scan():
+                whole = data[rb.location.offset:rb.location.offset + rb.location.length]
+                yield RawBlock(whole, rb.location, rb.network)
             self.scan_result = blk.scan_result
             return
         if len(data) < 81:

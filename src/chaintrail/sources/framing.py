@@ -36,11 +36,11 @@ def _find_magic(data, start: int, magics: tuple[bytes, ...]) -> int:
     return best
 
 
-def scan_frames(data: bytes | memoryview, magics: tuple[bytes, ...] | None = None) -> FrameScan:
+def scan_frames(data, magics: tuple[bytes, ...] | None = None) -> FrameScan:
     """Locate every framed block in a (de-obfuscated) blk file image."""
     if magics is None:
         magics = tuple(BY_MAGIC)
-    buf = data if isinstance(data, bytes) else bytes(data)
+    buf = data  # bytes or an mmap: both slice, find and count
     n = len(buf)
     scan = FrameScan()
     pos = 0
@@ -57,7 +57,7 @@ def scan_frames(data: bytes | memoryview, magics: tuple[bytes, ...] | None = Non
         nxt = _find_magic(buf, pos + 1, magics)
         end = n if nxt < 0 else nxt
         # zeros up to the end of the file are Core's preallocation; anything else is junk
-        if nxt >= 0 or buf.count(0, pos, end) != end - pos:
+        if nxt >= 0 or bytes(buf[pos:end]).strip(b"\x00"):
             scan.skipped.append((pos, end - pos))
         if nxt < 0:
             break

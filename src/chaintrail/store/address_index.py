@@ -7,8 +7,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import duckdb
-
+from chaintrail.store.duck import connect
 from chaintrail.store.manifest import Segment
 from chaintrail.store.schema import ADDRESSES
 from chaintrail.store.segments import write_table_segment
@@ -24,9 +23,8 @@ def extend_addresses(root: Path, addr_segs: list[Segment], output_segs: list[Seg
     new_outputs = [s for s in output_segs if s.rows and s.last_id >= from_output_id]
     if not new_outputs:
         return None
-    con = duckdb.connect(":memory:")
+    con = connect(temp_dir=root / "state" / ("duck-" + uuid.uuid4().hex[:8]), memory_limit="2GB")
     try:
-        con.execute(f"SET temp_directory = '{root / 'state' / ('duck-' + uuid.uuid4().hex[:8])}'")
         fresh = f"""
             SELECT address, arg_min(CAST(script_type AS VARCHAR), output_id) AS script_type,
                    min(height) AS first_height, min(output_id) AS first_output_id
@@ -57,7 +55,7 @@ def first_address_at_or_after(root: Path, addr_segs: list[Segment], output_id: i
     """The smallest address_id first seen at output_id or later (None if none)."""
     if not any(s.rows for s in addr_segs):
         return None
-    con = duckdb.connect(":memory:")
+    con = connect()
     try:
         r = con.sql(
             f"SELECT min(address_id) FROM read_parquet({_files(root, addr_segs)}) "

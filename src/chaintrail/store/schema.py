@@ -1,19 +1,26 @@
-"""Arrow schemas of the store's tables: the column names and types users see
-through the SQL views (design.md's store contract), plus a few extra columns
-(kept at the end) that analyses and ingest need."""
+"""Arrow schemas of the store's Parquet files: the column names of design.md's
+store contract, plus a few extra columns (kept at the end) that analyses and
+ingest need.
+
+Hashes are stored as 32 raw bytes in display order (half the size of hex,
+and no compression needed); the SQL views show them as lowercase hex.
+Integer columns are delta-encoded, which shrinks sequential ids to almost
+nothing without a general-purpose codec doing the work."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+HASH = pa.binary(32)
 
 BLOCKS = pa.schema([
     ("height", pa.int64()),
-    ("hash", pa.string()),
-    ("prev_hash", pa.string()),
+    ("hash", HASH),
+    ("prev_hash", HASH),
     ("version", pa.int32()),
-    ("merkle_root", pa.string()),
+    ("merkle_root", HASH),
     ("time", pa.int64()),
     ("bits", pa.int64()),
     ("nonce", pa.int64()),
@@ -33,8 +40,8 @@ BLOCKS = pa.schema([
 
 TXS = pa.schema([
     ("tx_id", pa.int64()),
-    ("txid", pa.string()),
-    ("wtxid", pa.string()),
+    ("txid", HASH),
+    ("wtxid", HASH),
     ("height", pa.int64()),
     ("block_pos", pa.int64()),
     ("version", pa.int32()),
@@ -60,7 +67,7 @@ SCRIPT_TYPE = pa.dictionary(pa.int8(), pa.string())
 OUTPUTS = pa.schema([
     ("output_id", pa.int64()),
     ("tx_id", pa.int64()),
-    ("txid", pa.string()),
+    ("txid", HASH),
     ("vout", pa.int64()),
     ("value", pa.int64()),
     ("script_type", SCRIPT_TYPE),
@@ -73,9 +80,9 @@ OUTPUTS = pa.schema([
 INPUTS = pa.schema([
     ("input_id", pa.int64()),
     ("tx_id", pa.int64()),
-    ("txid", pa.string()),
+    ("txid", HASH),
     ("vin", pa.int64()),
-    ("prev_txid", pa.string()),
+    ("prev_txid", HASH),
     ("prev_vout", pa.int64()),
     ("spent_output_id", pa.int64()),
     ("value", pa.int64()),
@@ -104,5 +111,12 @@ ID_COLUMN = {
     "addresses": "address_id",
 }
 
-#: columns whose values repeat little (hashes, addresses): no dictionary encoding
-NO_DICTIONARY = {"txid", "wtxid", "hash", "prev_hash", "merkle_root", "prev_txid", "address", "script"}
+#: hash columns, shown as hex by the views
+HASH_COLUMNS = {"hash", "prev_hash", "merkle_root", "txid", "wtxid", "prev_txid"}
+
+#: the only columns worth a dictionary (few distinct values)
+DICTIONARY = {"script_type", "version"}
+
+#: columns with min/max statistics (they prune row groups in id and height lookups)
+STATISTICS = ["tx_id", "output_id", "input_id", "address_id", "chain_seq", "height",
+              "first_height", "first_output_id", "spent_output_id"]

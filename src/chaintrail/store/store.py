@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from chaintrail.errors import StoreError
+from chaintrail.store.duck import connect
 from chaintrail.store.manifest import Manifest, load_manifest, save_manifest
 from chaintrail.store.views import create_views
 
@@ -112,7 +113,7 @@ class Store:
     # --- reading ----------------------------------------------------------
     def connect(self, threads: int | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with the store's views defined."""
-        con = duckdb.connect(":memory:")
+        con = connect()
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         create_views(con, self.root, self.manifest)

@@ -9,11 +9,11 @@ import duckdb
 import pyarrow as pa
 
 from chaintrail.store.manifest import Manifest
-from chaintrail.store.schema import TABLES
+from chaintrail.store.schema import HASH, HASH_COLUMNS, TABLES
 
 _DUCK_TYPES = {
     pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.bool_(): "BOOLEAN",
-    pa.binary(): "BLOB",
+    pa.binary(): "BLOB", HASH: "BLOB",
 }
 
 
@@ -36,19 +36,37 @@ def table_source(root: Path, manifest: Manifest, table: str) -> str:
     return f"(SELECT {cols} WHERE false)"
 
 
+def _select_list(table: str, alias: str = "") -> str:
+    """The table's columns, with hashes turned into lowercase hex."""
+    a = f"{alias}." if alias else ""
+    cols = []
+    for f in TABLES[table]:
+        if f.name in HASH_COLUMNS:
+            cols.append(f"lower(hex({a}{f.name})) AS {f.name}")
+        else:
+            cols.append(f"{a}{f.name}")
+    return ", ".join(cols)
+
+
 def create_views(con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest) -> None:
-    """(Re)define the blocks, txs, outputs, inputs and addresses views on a connection."""
+    """(Re)define the blocks, txs, outputs, inputs and addresses views on a connection.
+
+    The *_raw views give the stored columns (hashes as 32-byte blobs) for
+    fast lookups: `WHERE txid = unhex('...')` on txs_raw.
+    """
     src = {t: table_source(root, manifest, t) for t in TABLES}
-    con.execute(f"CREATE OR REPLACE VIEW blocks AS SELECT * FROM {src['blocks']}")
-    con.execute(f"CREATE OR REPLACE VIEW txs AS SELECT * FROM {src['txs']}")
-    con.execute(f"CREATE OR REPLACE VIEW inputs AS SELECT * FROM {src['inputs']}")
-    con.execute(f"""
+    for t in ("blocks", "txs", "inputs", "outputs"):
+        con.execute(f"CREATE OR REPLACE VIEW {t}_raw AS SELECT * FROM {src[t]}")
+    con.execute(f"CREATE OR REPLACE VIEW blocks AS SELECT {_select_list('blocks')} FROM blocks_raw")
+    con.execute(f"CREATE OR REPLACE VIEW txs AS SELECT {_select_list('txs')} FROM txs_raw")
+    con.execute(f"CREATE OR REPLACE VIEW inputs AS SELECT {_select_list('inputs')} FROM inputs_raw")
+    con.execute("""
         CREATE OR REPLACE VIEW outputs AS
-        SELECT o.output_id, o.tx_id, o.txid, o.vout, o.value, o.script_type, o.address,
+        SELECT o.output_id, o.tx_id, lower(hex(o.txid)) AS txid, o.vout, o.value, o.script_type, o.address,
                s.tx_id AS spending_tx_id, s.input_id AS spending_input_id,
                o.height, o.script
-        FROM {src['outputs']} o
-        LEFT JOIN (SELECT spent_output_id, tx_id, input_id FROM {src['inputs']}
+        FROM outputs_raw o
+        LEFT JOIN (SELECT spent_output_id, tx_id, input_id FROM inputs_raw
                    WHERE spent_output_id IS NOT NULL) s
           ON s.spent_output_id = o.output_id
     """)

@@ -1,0 +1,55 @@
+"""`make bench`: chaintrail's benchmark harness. Each benchmark measures
+what its issue names, over repeated runs, and records medians in
+bench/results.json; a table is printed at the end.
+
+    python -m bench.run [--quick] [--only ingest,parse] [--out bench/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from bench import ingest_bench
+from bench.harness import ROOT, Results
+
+BENCHMARKS = {
+    "ingest": ingest_bench.run,
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small corpora, one repeat (a smoke run)")
+    ap.add_argument("--only", default="", help="comma-separated benchmark names")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    ap.add_argument("--repeats", type=int, default=None)
+    args = ap.parse_args()
+    names = [n for n in args.only.split(",") if n] or list(BENCHMARKS)
+    results = Results.load(Path(args.out))
+    work = Path(tempfile.mkdtemp(prefix="chaintrail-bench-", dir=ROOT / "bench"))
+    try:
+        for name in names:
+            BENCHMARKS[name](results, work, quick=args.quick, repeats=args.repeats)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print_table(results)
+
+
+def print_table(results: Results) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="chaintrail benchmarks (medians)", title_justify="left")
+    for c in ("benchmark", "figure", "value", "target"):
+        t.add_column(c)
+    for name, entry in sorted(results.data["benchmarks"].items()):
+        for fig in entry.get("figures", []):
+            t.add_row(name, fig["name"], fig["value"], fig.get("target", ""))
+    Console().print(t)
+
+
+if __name__ == "__main__":
+    main()
