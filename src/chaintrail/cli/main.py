@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "chaintrail.cli.decode_cmd",
     "chaintrail.cli.demo_cmd",
     "chaintrail.cli.simulate_cmd",
+    "chaintrail.cli.attribution_cmds",
 )
 
 

@@ -40,7 +40,7 @@ class _Rates(TextColumn):
 def run_ingest(sources: list[str], store_path: str | None, network: str | None = None,
                cookie: str | None = None, show_progress: bool = True, follow: bool = False,
                poll: float = 30.0, batch_mb: int = 48, checkpoint_seconds: float = 600.0,
-               strict: bool = False) -> dict:
+               strict: bool = False, index: bool = True) -> dict:
     """Ingest sources into a store and return the report as a dict (used by the CLI and demo)."""
     from chaintrail.sources.remote import is_remote_url, open_remote
 
@@ -86,11 +86,14 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
                 source = open_remote(url, cookie=cookie)
                 ingest_remote(ing, source, progress=on_progress)
             ing.commit()
+            index_report = _update_index(store) if index else None
             while follow and remotes:
                 time.sleep(poll)
                 for url in remotes:
                     ingest_remote(ing, open_remote(url, cookie=cookie), progress=on_progress)
                 ing.commit()
+                if index:
+                    _update_index(store)
                 console.print(f"tip {ing.report.tip_height} {ing.report.tip_hash}")
     except BaseException:
         if ing is not None:
@@ -113,7 +116,16 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
         "tx_per_s": round(r.txs_applied / elapsed, 1) if elapsed > 0 else None,
         "warnings": warnings,
         "phases_s": {k: round(v, 3) for k, v in r.phases.items()},
+        "index": index_report,
     }
+
+
+def _update_index(store: Store) -> dict:
+    from chaintrail.store.index_build import update_index
+
+    rep = update_index(store)
+    rep["seconds"] = round(rep["seconds"], 3)
+    return rep
 
 
 def register(app: typer.Typer) -> None:
@@ -130,12 +142,13 @@ def register(app: typer.Typer) -> None:
         batch_mb: int = typer.Option(48, help="Megabytes of blocks parsed per batch."),
         checkpoint_seconds: float = typer.Option(600.0, help="Commit at least this often on long runs."),
         strict: bool = typer.Option(False, help="Treat a cut-off or junk-filled file as an error."),
+        index: bool = typer.Option(True, help="Update the analysis arrays afterwards (see `index`)."),
         json_out: bool = JsonOpt,
     ) -> None:
         """Ingest blocks into the store (incremental, idempotent; reorgs handled)."""
         rep = run_ingest(sources, store, network, rpc_cookie, show_progress=not json_out,
                          follow=follow, poll=poll, batch_mb=batch_mb,
-                         checkpoint_seconds=checkpoint_seconds, strict=strict)
+                         checkpoint_seconds=checkpoint_seconds, strict=strict, index=index)
         for w in rep["warnings"]:
             warn(w)
         if json_out:
@@ -148,6 +161,21 @@ def register(app: typer.Typer) -> None:
             + f"; tip {rep['tip_height']} {rep['tip_hash']}"
             + (f"; {rep['loose_blocks']} loose" if rep["loose_blocks"] else "")
             + (f"; {rep['side_blocks']} on side branches" if rep["side_blocks"] else ""))
+
+    @app.command()
+    def index(store: Optional[str] = StoreOpt, json_out: bool = JsonOpt) -> None:
+        """Build or update the analysis arrays (memory-mapped, by id) used by clustering,
+        tracing and fast lookups. `ingest` does this by default."""
+        s = Store.open_writer(store)
+        try:
+            rep = _update_index(s)
+        finally:
+            s.close()
+        if json_out:
+            print_json(rep)
+        else:
+            console.print(f"index {'rebuilt' if rep['rebuilt'] else 'updated'} in {rep['seconds']:.1f} s: "
+                          f"{rep['txs']:,} txs, {rep['outputs']:,} outputs, {rep['addresses']:,} addresses")
 
     @app.command()
     def status(store: Optional[str] = StoreOpt, json_out: bool = JsonOpt) -> None:

@@ -5,6 +5,7 @@ manifest named when they opened; one writer at a time holds the lock."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 from pathlib import Path
@@ -18,7 +19,7 @@ from chaintrail.store.views import create_views
 
 DEFAULT_STORE = "./chaintrail-data"
 LOCK = ".lock"
-DATA_DIRS = ("data", "state", "chain", "pool")
+DATA_DIRS = ("data", "state", "chain", "pool", "rooms")
 
 
 def resolve_store_path(path: str | os.PathLike | None) -> Path:
@@ -89,10 +90,20 @@ class Store:
         # files of the previous generation stay one more commit, for readers still using it
         self.remove_unreferenced(keep=(keep or set()) | previous.files() | _utxo_set(previous))
 
+    def commit_extra(self, room: str, entry: dict) -> None:
+        """Replace one room's entry of manifest.extra (its files and views), atomically.
+
+        The entry's "files" (paths relative to the store) must already be
+        written; files the old entry named and the new one does not are dropped.
+        """
+        m = Manifest.from_dict(json.loads(self.manifest.to_json()))
+        m.extra[room] = entry
+        self.commit(m)
+
     def remove_unreferenced(self, keep: set[str] | None = None) -> None:
         """Delete leftovers of interrupted or superseded writes (writer only)."""
         live = self.manifest.files() | _utxo_set(self.manifest) | (keep or set())
-        for sub in ("data", "chain", "state"):
+        for sub in ("data", "chain", "state", "rooms"):
             base = self.root / sub
             if not base.exists():
                 continue

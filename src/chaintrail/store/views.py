@@ -86,3 +86,18 @@ def create_views(con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest)
                    first_output_id
             FROM {src['addresses']}
         """)
+    create_extra_views(con, root, manifest)
+
+
+def create_extra_views(con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest) -> None:
+    """Views that later rooms (clusters, tags, sanctions...) declare in manifest.extra.
+
+    An entry's "views" maps a view name to SQL in which {root} stands for the
+    store directory (quoted for a SQL string), so the store can move.
+    """
+    for entry in manifest.extra.values():
+        if not isinstance(entry, dict):
+            continue
+        for name, sql in entry.get("views", {}).items():
+            body = sql.replace("{root}", str(root).replace("'", "''"))
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS {body}")
