@@ -80,7 +80,7 @@ def test_builtin_blocks_values_conserved_and_resolved(chain_0_599):
 
 def test_first_bitcoin_transaction(chain_0_599):
     # block 170: Satoshi pays Hal Finney 10 BTC, the first transaction that spent coins
-    t = chain_0_599.tx("f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16")
+    t = chain_0_599.tx("f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16").to_dict()
     assert t["height"] == 170
     assert [o["value"] for o in t["outputs"]] == [1_000_000_000, 4_000_000_000]
     assert t["input_value"] == 5_000_000_000 and t["fee"] == 0
@@ -90,12 +90,12 @@ def test_first_bitcoin_transaction(chain_0_599):
 
 
 def test_address_summary(chain_0_599):
-    a = chain_0_599.address("12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S")  # block 9's coinbase key
+    a = chain_0_599.address("12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S").to_dict()  # block 9's coinbase key
     assert a["first_height"] == 9
     assert a["sent"] >= 5_000_000_000  # the 50 BTC Satoshi spent at height 170, and more later
     assert a["n_inputs"] >= 1 and a["last_height"] >= 170
     assert a["balance"] == a["received"] - a["sent"]
-    g = chain_0_599.address("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa")
+    g = chain_0_599.address("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa").to_dict()
     assert g["received"] == 5_000_000_000 and g["n_txs"] == 1 and g["first_height"] == 0
 
 

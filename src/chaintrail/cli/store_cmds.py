@@ -120,10 +120,10 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
     }
 
 
-def _update_index(store: Store) -> dict:
+def _update_index(store: Store, fold_all: bool = False) -> dict:
     from chaintrail.store.index_build import update_index
 
-    rep = update_index(store)
+    rep = update_index(store, fold_all)
     rep["seconds"] = round(rep["seconds"], 3)
     return rep
 
@@ -163,12 +163,15 @@ def register(app: typer.Typer) -> None:
             + (f"; {rep['side_blocks']} on side branches" if rep["side_blocks"] else ""))
 
     @app.command()
-    def index(store: Optional[str] = StoreOpt, json_out: bool = JsonOpt) -> None:
+    def index(store: Optional[str] = StoreOpt,
+              fold_all: bool = typer.Option(False, help="Write every pending spend into the output "
+                                             "segments now (fastest `outputs` queries)."),
+              json_out: bool = JsonOpt) -> None:
         """Build or update the analysis arrays (memory-mapped, by id) used by clustering,
         tracing and fast lookups. `ingest` does this by default."""
         s = Store.open_writer(store)
         try:
-            rep = _update_index(s)
+            rep = _update_index(s, fold_all)
         finally:
             s.close()
         if json_out:
@@ -201,7 +204,7 @@ def register(app: typer.Typer) -> None:
     def block(ref: str = typer.Argument(..., help="Height or hash"),
               store: Optional[str] = StoreOpt, json_out: bool = JsonOpt) -> None:
         """One block of the best chain."""
-        b = open_chain(store).block(ref)
+        b = open_chain(store).block(ref).to_dict()
         if json_out:
             print_json(b)
             return
@@ -214,7 +217,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def tx(txid: str, store: Optional[str] = StoreOpt, json_out: bool = JsonOpt) -> None:
         """One transaction with its inputs and outputs."""
-        t = open_chain(store).tx(txid)
+        t = open_chain(store).tx(txid).to_dict()
         if json_out:
             print_json(t)
             return
@@ -238,7 +241,7 @@ def register(app: typer.Typer) -> None:
     def address(addr: str = typer.Argument(..., metavar="ADDRESS"), store: Optional[str] = StoreOpt,
                 json_out: bool = JsonOpt) -> None:
         """Balance, received, sent, transaction count, first and last seen."""
-        a = open_chain(store).address(addr)
+        a = open_chain(store).address(addr).to_dict()
         if json_out:
             print_json(a)
             return

@@ -244,6 +244,8 @@ class Ingester:
     def _ensure_writers(self) -> dict[str, SegmentWriter]:
         if self.writers is None:
             self.writers = {t: SegmentWriter(self.store.root, t) for t in TABLES}
+            # the new outputs may be spent by any input from here on; none is in their file yet
+            self._spends_from = self.counts["inputs"]
         return self.writers
 
     def _wait_writes(self) -> None:
@@ -257,6 +259,8 @@ class Ingester:
             for t, w in self.writers.items():
                 seg = w.close()
                 if seg:
+                    if t == "outputs":
+                        seg.spends_upto = self._spends_from
                     self.segments[t].append(seg)
             self.writers = None
 

@@ -14,7 +14,7 @@ from chaintrail.ingest import utxo_kernels as UK
 from chaintrail.store.address_index import first_address_at_or_after
 from chaintrail.store.duck import connect
 from chaintrail.store.manifest import Manifest
-from chaintrail.store.segments import truncate_segments
+from chaintrail.store.segments import truncate_segments, unspend_segments
 from chaintrail.store.views import table_source
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ def rollback_to(ing: Ingester, p: int) -> None:
     addr_cut = first_address_at_or_after(root, ing.segments["addresses"], cut.first_output_id)
     for table, c in cuts.items():
         ing.segments[table] = truncate_segments(root, table, ing.segments[table], c)
+    ing.segments["outputs"] = unspend_segments(root, ing.segments["outputs"], cut.first_input_id)
     if addr_cut is not None:
         ing.segments["addresses"] = truncate_segments(root, "addresses", ing.segments["addresses"], addr_cut)
         ing.counts["addresses"] = addr_cut

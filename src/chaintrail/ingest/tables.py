@@ -155,6 +155,8 @@ def build_tables(pb: ParsedBatch, place: Placement, cls: Classified, res: Resolv
         "address": out_addr,
         "height": _nullable(out_h, out_h < 0),
         "script": scripts,
+        "spending_tx_id": pa.nulls(no, pa.int64()),
+        "spending_input_id": pa.nulls(no, pa.int64()),
     }, schema=S.OUTPUTS)
 
     # --- inputs ------------------------------------------------------------

@@ -45,6 +45,8 @@ SCHEMA: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "addr_type": ("addresses", "u1", ()),
     "addr_ha": ("addresses", "<u8", ()),  # the two string hashes of the address
     "addr_hb": ("addresses", "<u8", ()),
+    "addr_end": ("addresses", "<i8", ()),  # address a's text is addr_text[addr_end[a-1]:addr_end[a]]
+    "addr_text": ("address_bytes", "u1", ()),
 }
 
 #: lookup structures, rebuilt whole at each update: name -> (dtype, trailing shape)
@@ -101,3 +103,9 @@ class ChainArrays:
             arr = np.memmap(self.root / spec["file"], np.dtype(spec["dtype"]), "r", shape=shape)
         self._cache[name] = arr
         return arr
+
+    def address_text(self, address_id: int) -> str:
+        """The address string of an address id."""
+        end = self.addr_end
+        lo = int(end[address_id - 1]) if address_id > 0 else 0
+        return bytes(self.addr_text[lo:int(end[address_id])]).decode()

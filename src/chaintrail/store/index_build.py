@@ -11,6 +11,7 @@ the last committed index and a re-run finishes it.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -23,8 +24,9 @@ import pyarrow.parquet as pq
 
 from chaintrail.bitcoin import script_types as st
 from chaintrail.store.arrays import FLAG_COINBASE, FLAG_SEGWIT, LOOKUPS, ROOM, SCHEMA, ChainArrays
-from chaintrail.store.manifest import Segment
-from chaintrail.store.schema import ID_COLUMN
+from chaintrail.store.manifest import Manifest, Segment
+from chaintrail.store.schema import ID_COLUMN, TABLES
+from chaintrail.store.segments import write_table_segment
 from chaintrail.store.store import Store
 from chaintrail.store.string_hash_kernels import hash_string_array
 
@@ -117,8 +119,9 @@ def _diverged(store: Store, entry: dict) -> bool:
     return not r or r[0][0] != entry["last_block_hash"]
 
 
-def update_index(store: Store) -> dict:
-    """Bring the analysis arrays up to the store's manifest; returns what was done."""
+def update_index(store: Store, fold_all: bool = False) -> dict:
+    """Bring the analysis arrays up to the store's manifest and fold new spends into the
+    output segments (see ``fold_spends``); returns what was done."""
     t0 = time.perf_counter()
     root = store.root
     (root / "rooms" / ROOM).mkdir(parents=True, exist_ok=True)
@@ -153,13 +156,75 @@ def update_index(store: Store) -> dict:
     entry["files"] = [s["file"] for s in entry["arrays"].values()] + [
         s["file"] for s in entry["lookups"].values()]
     entry["built"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    store.commit_extra(ROOM, entry)
-    return {"rebuilt": rebuilt, "seconds": time.perf_counter() - t0, **entry["upto"]}
+    new = Manifest.from_dict(json.loads(store.manifest.to_json()))
+    new.extra[ROOM] = entry
+    t1 = time.perf_counter()
+    new.segments["outputs"], folded = fold_spends(root, new.segments["outputs"], entry, fold_all)
+    store.commit(new)
+    return {"rebuilt": rebuilt, "seconds": time.perf_counter() - t0, "folded_segments": folded,
+            "fold_seconds": time.perf_counter() - t1, **entry["upto"]}
+
+
+FOLD_FRACTION = 0.01  # rewrite a segment once this share of its outputs has unfolded spends
+DELTA_BUDGET = 0.05  # ... or once its unfolded spends span this share of all inputs
+
+
+def fold_spends(root: Path, segments: list[Segment], entry: dict, fold_all: bool = False
+                ) -> tuple[list[Segment], int]:
+    """Write spending_tx_id/spending_input_id into the output segments that need it.
+
+    A segment's spends by inputs below its `spends_upto` are in its file; the
+    outputs view joins later inputs. Folding bounds that join: segments with
+    no new spends just move their mark; others are rewritten when enough of
+    their outputs are newly spent, or their mark lags too far behind.
+    """
+    a = ChainArrays(root, entry, {})
+    n_in = entry["arrays"]["in_spent"]["length"]
+    low = min(((sg.spends_upto or 0) for sg in segments), default=n_in)
+    if low >= n_in:
+        return segments, 0
+    in_spent = np.asarray(a.in_spent[low:n_in])
+    input_ids = np.arange(low, n_in, dtype=np.int64)
+    ok = in_spent >= 0
+    in_spent, input_ids = in_spent[ok], input_ids[ok]
+    firsts = np.array([sg.first_id for sg in segments], np.int64)
+    seg_of = np.searchsorted(firsts, in_spent, side="right") - 1
+    out: list[Segment] = []
+    folded = 0
+    for k, sg in enumerate(segments):
+        upto = sg.spends_upto or 0
+        if upto >= n_in:
+            out.append(sg)
+            continue
+        pending = int(np.count_nonzero((seg_of == k) & (input_ids >= upto)))
+        lagging = n_in - upto > DELTA_BUDGET * n_in
+        if pending == 0:
+            out.append(Segment(**{**sg.__dict__, "spends_upto": n_in}))
+        elif fold_all or lagging or pending >= FOLD_FRACTION * sg.rows:
+            out.append(_fold_one(root, sg, a, n_in))
+            folded += 1
+        else:
+            out.append(sg)
+    return out, folded
+
+
+def _fold_one(root: Path, sg: Segment, a: ChainArrays, n_in: int) -> Segment:
+    t = pq.read_table(root / sg.file, schema=TABLES["outputs"])
+    ids = t.column("output_id").to_numpy()
+    sb = np.asarray(a.out_spent_by)[ids]
+    valid = (sb >= 0) & (sb < n_in)
+    sb_safe = np.where(valid, sb, 0)
+    tx = np.asarray(a.in_tx)[sb_safe]
+    t = t.set_column(t.schema.get_field_index("spending_input_id"), "spending_input_id",
+                     pa.array(sb_safe, pa.int64(), mask=~valid))
+    t = t.set_column(t.schema.get_field_index("spending_tx_id"), "spending_tx_id",
+                     pa.array(tx, pa.int64(), mask=~valid))
+    seg = write_table_segment(root, "outputs", t)
+    seg.spends_upto = n_in
+    return seg
 
 
 def _copy(entry: dict) -> dict:
-    import json
-
     return json.loads(json.dumps(entry))
 
 
@@ -203,11 +268,25 @@ def _append_txs(root, m, app: _Appender, start: int) -> None:
 def _append_addresses(root, m, app: _Appender, start: int) -> None:
     for rb in _rows(root, m.segments["addresses"], "addresses", start,
                     ["address_id", "address", "script_type", "first_height"]):
-        ha, hb = hash_string_array(rb.column(1))
+        col = rb.column(1)
+        ha, hb = hash_string_array(col)
         app.append("addr_ha", ha)
         app.append("addr_hb", hb)
+        if col.null_count:
+            col = pc.fill_null(col, "")
+        if pa.types.is_large_string(col.type):
+            col = col.cast(pa.string())
+        offs = np.frombuffer(col.buffers()[1], np.int32)[col.offset:col.offset + len(col) + 1].astype(np.int64)
+        data = np.frombuffer(col.buffers()[2], np.uint8)[offs[0]:offs[-1]]
+        base = entry_text_length(app)
+        app.append("addr_end", base + offs[1:] - offs[0])
+        app.append("addr_text", data)
         app.append("addr_first_height", _np(rb, "first_height", np.int32))
         app.append("addr_type", _type_codes(rb.column(2)))
+
+
+def entry_text_length(app: _Appender) -> int:
+    return app.entry["arrays"]["addr_text"]["length"]
 
 
 def _address_lookup(root: Path, entry: dict) -> dict[str, np.ndarray]:

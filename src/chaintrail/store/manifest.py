@@ -25,6 +25,7 @@ class Segment:
     last_id: int  # inclusive; first_id - 1 when empty
     min_height: int | None = None
     max_height: int | None = None
+    spends_upto: int | None = None  # outputs only: spends by inputs below this id are in the file
 
 
 @dataclass

@@ -75,6 +75,9 @@ OUTPUTS = pa.schema([
     # extras
     ("height", pa.int64()),
     ("script", pa.binary()),  # kept only for op_return, multisig and nonstandard scripts
+    # who spent the output, as of the segment's `spends_upto` (later spends: see views.py)
+    ("spending_tx_id", pa.int64()),
+    ("spending_input_id", pa.int64()),
 ])
 
 INPUTS = pa.schema([
@@ -119,4 +122,4 @@ DICTIONARY = {"script_type", "version"}
 
 #: columns with min/max statistics (they prune row groups in id and height lookups)
 STATISTICS = ["tx_id", "output_id", "input_id", "address_id", "chain_seq", "height",
-              "first_height", "first_output_id", "spent_output_id"]
+              "first_height", "first_output_id", "spent_output_id", "spending_input_id"]

@@ -118,6 +118,7 @@ def truncate_segments(root: Path, table: str, segments: list[Segment], cut: int)
             t = pq.read_table(root / s.file, filters=[(idcol, "<", cut)], schema=TABLES[table])
             seg = write_table_segment(root, table, t)
             if seg:
+                seg.spends_upto = s.spends_upto
                 out.append(seg)
     return out
 
@@ -136,4 +137,25 @@ def merge_tail(root: Path, table: str, segments: list[Segment], max_rows: int) -
         return segments
     tables = [pq.read_table(root / s.file, schema=TABLES[table]) for s in segments[k:]]
     seg = write_table_segment(root, table, pa.concat_tables(tables))
+    if seg and table == "outputs":
+        seg.spends_upto = min((s.spends_upto or 0) for s in segments[k:])
     return segments[:k] + ([seg] if seg else [])
+
+
+def unspend_segments(root: Path, segments: list[Segment], cut_input: int) -> list[Segment]:
+    """Output segments with every spend by an input >= cut_input forgotten (a rollback)."""
+    out = []
+    for s in segments:
+        if (s.spends_upto or 0) <= cut_input:
+            out.append(s)
+            continue
+        t = pq.read_table(root / s.file, schema=TABLES["outputs"])
+        keep = pc.fill_null(pc.less(t.column("spending_input_id"), cut_input), True)
+        t = t.set_column(t.schema.get_field_index("spending_input_id"), "spending_input_id",
+                         pc.if_else(keep, t.column("spending_input_id"), pa.scalar(None, pa.int64())))
+        t = t.set_column(t.schema.get_field_index("spending_tx_id"), "spending_tx_id",
+                         pc.if_else(keep, t.column("spending_tx_id"), pa.scalar(None, pa.int64())))
+        seg = write_table_segment(root, "outputs", t)
+        seg.spends_upto = cut_input
+        out.append(seg)
+    return out

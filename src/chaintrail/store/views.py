@@ -60,16 +60,28 @@ def create_views(con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest)
     con.execute(f"CREATE OR REPLACE VIEW blocks AS SELECT {_select_list('blocks')} FROM blocks_raw")
     con.execute(f"CREATE OR REPLACE VIEW txs AS SELECT {_select_list('txs')} FROM txs_raw")
     con.execute(f"CREATE OR REPLACE VIEW inputs AS SELECT {_select_list('inputs')} FROM inputs_raw")
-    con.execute("""
-        CREATE OR REPLACE VIEW outputs AS
-        SELECT o.output_id, o.tx_id, lower(hex(o.txid)) AS txid, o.vout, o.value, o.script_type, o.address,
-               s.tx_id AS spending_tx_id, s.input_id AS spending_input_id,
-               o.height, o.script
-        FROM outputs_raw o
-        LEFT JOIN (SELECT spent_output_id, tx_id, input_id FROM inputs_raw
-                   WHERE spent_output_id IS NOT NULL) s
-          ON s.spent_output_id = o.output_id
-    """)
+    # Spends are written into output segments when the index folds them; spends by inputs
+    # past the oldest fold (`spends_upto`) come from a join with those recent inputs only.
+    folded = min((seg.spends_upto or 0 for seg in manifest.segments.get("outputs", [])),
+                 default=manifest.counts.get("inputs", 0))
+    if folded >= manifest.counts.get("inputs", 0):
+        con.execute("""
+            CREATE OR REPLACE VIEW outputs AS
+            SELECT output_id, tx_id, lower(hex(txid)) AS txid, vout, value, script_type, address,
+                   spending_tx_id, spending_input_id, height, script
+            FROM outputs_raw
+        """)
+    else:
+        con.execute(f"""
+            CREATE OR REPLACE VIEW outputs AS
+            SELECT o.output_id, o.tx_id, lower(hex(o.txid)) AS txid, o.vout, o.value, o.script_type,
+                   o.address, coalesce(o.spending_tx_id, s.tx_id) AS spending_tx_id,
+                   coalesce(o.spending_input_id, s.input_id) AS spending_input_id, o.height, o.script
+            FROM outputs_raw o
+            LEFT JOIN (SELECT spent_output_id, tx_id, input_id FROM inputs_raw
+                       WHERE input_id >= {int(folded)} AND spent_output_id IS NOT NULL) s
+              ON s.spent_output_id = o.output_id
+        """)
     cluster = manifest.extra.get("clusters", {}).get("address_cluster_file")
     if cluster:
         con.execute(f"""
