@@ -196,6 +196,7 @@ def register(app: typer.Typer) -> None:
             ("transactions", f"{c['txs']:,}"), ("outputs", f"{c['outputs']:,}"),
             ("inputs", f"{c['inputs']:,}"), ("addresses", f"{c['addresses']:,}"),
             ("unspent outputs", f"{s['utxo_count']:,}"),
+            ("analysis index", "current" if s["index_current"] else "missing or stale (run `chaintrail index`)"),
             ("size", f"{s['store_bytes'] / 1e6:,.1f} MB in {s['segments']} segments"),
             ("updated", s["updated"]),
         ])

@@ -106,8 +106,10 @@ class Ingester:
         self.writers: dict[str, SegmentWriter] | None = None
         # Tables are built and written on a second thread (numba and Arrow release the GIL)
         # while the next batch is parsed; at most one batch waits, which bounds memory.
-        self._write_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-writer")
-        self._pending: Future | None = None
+        # two writer threads: inputs on one, blocks/txs/outputs on the other
+        self._write_pools = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"segment-writer-{k}")
+                             for k in range(2)]
+        self._pending: list[Future] = []
         self.report = IngestReport()
         self._last_commit = time.monotonic()
         self._t0 = time.monotonic()
@@ -249,9 +251,9 @@ class Ingester:
         return self.writers
 
     def _wait_writes(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
+        pending, self._pending = self._pending, []
+        for f in pending:
+            f.result()
 
     def _ensure_writers_closed(self) -> None:
         self._wait_writes()
@@ -326,8 +328,12 @@ class Ingester:
         rep.timed("wait for writer", t0)
         # building the Arrow tables (address encoding, hex) and writing them run on the writer
         # thread while this thread parses and resolves the next batch
-        self._pending = self._write_pool.submit(_build_and_write, writers, pb, place, cls, res,
-                                                self.net)
+        self._pending = [
+            self._write_pools[0].submit(_build_and_write, writers, pb, place, cls, res, self.net,
+                                        frozenset({"inputs"})),
+            self._write_pools[1].submit(_build_and_write, writers, pb, place, cls, res, self.net,
+                                        frozenset({"blocks", "txs", "outputs"})),
+        ]
         for b, h in enumerate(hashes):
             hh = int(heights[b])
             self.applied.append(AppliedBlock(
@@ -465,10 +471,10 @@ class _Batch:
 
 
 def _build_and_write(writers: dict[str, SegmentWriter], pb: ParsedBatch, place: Placement,
-                     cls: Classified, res: Resolved, net: Network) -> None:
-    tables = build_tables(pb, place, cls, res, net, encode_addresses_arrow)
-    for t in TABLES:
-        writers[t].write(tables[t])
+                     cls: Classified, res: Resolved, net: Network, parts: frozenset[str]) -> None:
+    tables = build_tables(pb, place, cls, res, net, encode_addresses_arrow, parts)
+    for t, table in tables.items():
+        writers[t].write(table)
 
 
 def _classify(pb: ParsedBatch) -> Classified:

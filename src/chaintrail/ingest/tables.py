@@ -63,21 +63,40 @@ def _script_types(codes: np.ndarray, null: np.ndarray | None = None) -> pa.Dicti
     return pa.DictionaryArray.from_arrays(idx, _TYPE_NAMES)
 
 
+ALL_TABLES = frozenset({"blocks", "txs", "outputs", "inputs"})
+
+
 def build_tables(pb: ParsedBatch, place: Placement, cls: Classified, res: Resolved,
-                 network: Network, encode_addresses) -> dict[str, pa.Table]:
-    """The four tables of one batch, ids and heights assigned."""
-    nb, nt = pb.n_blocks, pb.n_txs
+                 network: Network, encode_addresses, parts: frozenset[str] = ALL_TABLES
+                 ) -> dict[str, pa.Table]:
+    """The tables of one batch (all four, or those named in `parts`), ids and heights assigned."""
+    nt = pb.n_txs
     ni, no = len(pb.in_prev_off), len(pb.out_value)
-    heights = place.heights
-    blk_h = heights
-    tx_h = heights[pb.tx_block]
-    h_null_tx = tx_h < 0
+    tx_h = place.heights[pb.tx_block]
     tx_ids = place.tx_id0 + np.arange(nt, dtype=np.int64)
     out_tx = np.repeat(np.arange(nt, dtype=np.int64), pb.tx_nout)
     in_tx = np.repeat(np.arange(nt, dtype=np.int64), pb.tx_nin)
 
-    # --- txs ---------------------------------------------------------------
+    out: dict[str, pa.Table] = {}
     txid_disp = display_order(pb.txid)
+    blk_time = pb.header["time"].astype(np.int64)
+    if parts & {"txs", "blocks"}:
+        out.update(_tx_tables(pb, place, res, tx_h, tx_ids, txid_disp, blk_time, nt, no))
+    if "outputs" in parts:
+        out["outputs"] = _outputs_table(pb, place, cls, tx_h, tx_ids, txid_disp, out_tx, no, network,
+                                        encode_addresses)
+    if "inputs" in parts:
+        out["inputs"] = _inputs_table(pb, place, res, tx_h, tx_ids, txid_disp, in_tx, ni, network,
+                                      encode_addresses)
+    return out
+
+
+def _tx_tables(pb, place, res, tx_h, tx_ids, txid_disp, blk_time, nt, no) -> dict[str, pa.Table]:
+    h_null_tx = tx_h < 0
+    nb = pb.n_blocks
+    heights = place.heights
+    blk_h = heights
+    # --- txs ---------------------------------------------------------------
     stripped = pb.tx_stripped_len()
     weight = stripped * 3 + pb.tx_len
     out_value_tx = np.add.reduceat(pb.out_value, pb.tx_first_out) if no else np.zeros(nt, np.int64)
@@ -87,7 +106,6 @@ def build_tables(pb: ParsedBatch, place: Placement, cls: Classified, res: Resolv
     coinbase = pb.tx_coinbase()
     fee = np.where(coinbase, 0, in_value_tx - out_value_tx)
     block_pos = np.arange(nt, dtype=np.int64) - pb.first_tx[pb.tx_block]
-    blk_time = pb.header["time"].astype(np.int64)
     txs = pa.table({
         "tx_id": tx_ids,
         "txid": hash_rows(txid_disp, slice(None)),
@@ -139,7 +157,10 @@ def build_tables(pb: ParsedBatch, place: Placement, cls: Classified, res: Resolv
         "chain_seq": place.chain_seq0 + np.arange(nb, dtype=np.int64),
     }, schema=S.BLOCKS)
 
-    # --- outputs -----------------------------------------------------------
+    return {"blocks": blocks, "txs": txs}
+
+
+def _outputs_table(pb, place, cls, tx_h, tx_ids, txid_disp, out_tx, no, network, encode_addresses):
     out_codes = cls.stype
     out_addr = encode_addresses(cls.stype, cls.wver, cls.plen, cls.payload, network)
     keep = _KEEP_SCRIPT[out_codes]
@@ -158,8 +179,10 @@ def build_tables(pb: ParsedBatch, place: Placement, cls: Classified, res: Resolv
         "spending_tx_id": pa.nulls(no, pa.int64()),
         "spending_input_id": pa.nulls(no, pa.int64()),
     }, schema=S.OUTPUTS)
+    return outputs
 
-    # --- inputs ------------------------------------------------------------
+
+def _inputs_table(pb, place, res, tx_h, tx_ids, txid_disp, in_tx, ni, network, encode_addresses):
     unresolved = res.in_spent_oid < 0
     in_addr = encode_addresses(res.in_stype, res.in_wver, res.in_plen, res.in_payload, network)
     in_h = tx_h[in_tx]
@@ -177,7 +200,7 @@ def build_tables(pb: ParsedBatch, place: Placement, cls: Classified, res: Resolv
         "sequence": pb.in_seq.astype(np.int64),
         "height": _nullable(in_h, in_h < 0),
     }, schema=S.INPUTS)
-    return {"blocks": blocks, "txs": txs, "outputs": outputs, "inputs": inputs}
+    return inputs
 
 
 def _varint_size(n: np.ndarray) -> np.ndarray:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Self
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
 from chaintrail.bitcoin.networks import NETWORKS, Network
 from chaintrail.errors import SourceError
-from chaintrail.sources.base import BlockLocation
 from chaintrail.sources.remote import (
+    HttpSource,
     Retryable,
     one_line,
     ordered_prefetch,
@@ -27,7 +26,7 @@ from chaintrail.sources.rpc import check_block_hash
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
 
 
-class EsploraSource:
+class EsploraSource(HttpSource):
     """An Esplora server at a base URL such as ``https://blockstream.info/api`` (a RemoteSource).
 
     A ``user:pass@`` in the URL (a private instance behind basic auth) is sent
@@ -135,19 +134,3 @@ class EsploraSource:
         yield from ordered_prefetch(
             range(start_height, stop_height + 1), run, self.workers, self.workers * 2
         )
-
-    def location(self) -> BlockLocation:
-        """Where blocks from this source live: the server, asked again by hash."""
-        return BlockLocation(kind=self.kind, path=self.url)
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"EsploraSource({self.url!r})"

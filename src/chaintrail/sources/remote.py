@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from chaintrail.errors import SourceError
-from chaintrail.sources.base import RemoteSource
+from chaintrail.sources.base import BlockLocation, RemoteSource
 
 log = logging.getLogger(__name__)
 
@@ -162,3 +162,27 @@ def ordered_prefetch(
         for fut in pending:
             fut.cancel()
         pool.shutdown(wait=True)
+
+
+class HttpSource:
+    """What RPC and Esplora sources share: an httpx client, a kind and a credential-free URL."""
+
+    kind = "http"
+    url: str
+    _client: httpx.Client
+
+    def location(self) -> BlockLocation:
+        """Where blocks from this source live: the server, asked again by hash."""
+        return BlockLocation(kind=self.kind, path=self.url)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"

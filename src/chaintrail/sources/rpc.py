@@ -10,7 +10,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
@@ -18,8 +18,8 @@ import httpx
 from chaintrail.bitcoin.hashing import hash_to_hex, sha256d
 from chaintrail.bitcoin.networks import Network, get_network
 from chaintrail.errors import NetworkMismatchError, SourceError
-from chaintrail.sources.base import BlockLocation
 from chaintrail.sources.remote import (
+    HttpSource,
     Retryable,
     one_line,
     ordered_prefetch,
@@ -45,7 +45,7 @@ def read_cookie(path: str | Path) -> tuple[str, str]:
     return user, password
 
 
-class RpcSource:
+class RpcSource(HttpSource):
     """A Bitcoin Core node read over JSON-RPC (implements RemoteSource).
 
     ``url`` is ``http(s)://[user:pass@]host[:port][/path][?cookie=PATH]``;
@@ -329,22 +329,6 @@ class RpcSource:
 
         for chunk in ordered_prefetch(jobs(), run, self.workers, ahead=self.workers + 1):
             yield from chunk
-
-    def location(self) -> BlockLocation:
-        """Where blocks from this source live: the server, asked again by hash."""
-        return BlockLocation(kind=self.kind, path=self.url)
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"RpcSource({self.url!r})"
 
 
 def check_block_hash(raw: bytes, block_hash: str, what: str) -> None:
