@@ -7,9 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from chaintrail.bitcoin.sha256_native import new_scratch, sha256d_3
-
-SCRATCH = new_scratch().shape[0]
+from chaintrail.bitcoin.native_hash import new_hash_scratch, sha256d3_into
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -20,24 +18,24 @@ def tx_hashes(buf, tx_off, tx_len, tx_wit_off, txid, wtxid):
     flat_txid = txid.reshape(-1)
     flat_wtxid = wtxid.reshape(-1)
     for c in prange(chunks):
-        scratch = np.zeros(SCRATCH, np.uint8)
+        scratch = new_hash_scratch()
         for t in range(n * c // chunks, n * (c + 1) // chunks):
             off = tx_off[t]
             ln = tx_len[t]
             wit = tx_wit_off[t]
-            sha256d_3(buf, off, ln, 0, 0, 0, 0, flat_wtxid, 32 * t, scratch)
+            sha256d3_into(buf, off, ln, 0, 0, 0, 0, flat_wtxid, 32 * t, scratch)
             if wit < 0:
                 flat_txid[32 * t:32 * t + 32] = flat_wtxid[32 * t:32 * t + 32]
             else:
-                sha256d_3(buf, off, 4, off + 6, wit - off - 6, off + ln - 4, 4, flat_txid, 32 * t, scratch)
+                sha256d3_into(buf, off, 4, off + 6, wit - off - 6, off + ln - 4, 4, flat_txid, 32 * t, scratch)
 
 
 @njit(cache=True, nogil=True)
 def block_hashes(buf, blk_off, out):
-    scratch = np.zeros(SCRATCH, np.uint8)
+    scratch = new_hash_scratch()
     flat = out.reshape(-1)
     for b in range(blk_off.shape[0]):
-        sha256d_3(buf, blk_off[b], 80, 0, 0, 0, 0, flat, 32 * b, scratch)
+        sha256d3_into(buf, blk_off[b], 80, 0, 0, 0, 0, flat, 32 * b, scratch)
 
 
 @njit(cache=True, nogil=True)
@@ -49,7 +47,7 @@ def _merkle_one(level, n, scratch):
             n += 1
         half = n // 2
         for i in range(half):
-            sha256d_3(level, 64 * i, 64, 0, 0, 0, 0, level, 32 * i, scratch)
+            sha256d3_into(level, 64 * i, 64, 0, 0, 0, 0, level, 32 * i, scratch)
         n = half
 
 
@@ -63,7 +61,7 @@ def merkle_roots(hashes, first, count, zero_first, out):
     nb = first.shape[0]
     flat = hashes.reshape(-1)
     for b in prange(nb):
-        scratch = np.zeros(SCRATCH, np.uint8)
+        scratch = new_hash_scratch()
         n = count[b]
         level = np.empty(32 * (n + 1), np.uint8)
         level[0:32 * n] = flat[32 * first[b]:32 * (first[b] + n)]
