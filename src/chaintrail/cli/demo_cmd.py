@@ -10,15 +10,16 @@ import shutil
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-import duckdb
 import typer
 
-from chaintrail.chain import Chain
-from chaintrail.chain import open as open_chain
 from chaintrail.cli.output import btc, console, kv_table, rows_table
+from chaintrail.cli.store_cmds import open_chain
 from chaintrail.errors import StoreError
+
+if TYPE_CHECKING:
+    from chaintrail.chain import Chain
 
 DEMO_TXS = 200_000
 DEMO_SEED = 7
@@ -42,6 +43,8 @@ def _fresh_dir(path: Path) -> None:
 
 
 def _truth(truth: Path, sql: str) -> list[tuple]:
+    import duckdb
+
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:

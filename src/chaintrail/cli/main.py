@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "chaintrail.cli.demo_cmd",
     "chaintrail.cli.simulate_cmd",
     "chaintrail.cli.attribution_cmds",
+    "chaintrail.cli.cluster_cmds",
+    "chaintrail.cli.trace_cmds",
 )
 
 

@@ -10,13 +10,15 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from chaintrail.bitcoin.networks import get_network
-from chaintrail.chain import open as open_chain
 from chaintrail.cli.output import btc, console, kv_table, print_json, rows_table, warn
 from chaintrail.errors import ChaintrailError, SourceError
-from chaintrail.ingest.pipeline import Ingester, ingest_remote
-from chaintrail.sources.files import expand_paths
-from chaintrail.store.store import Store
+
+
+def open_chain(path):
+    """The Python API's `chaintrail.open`, imported when a command runs (keeps startup light)."""
+    from chaintrail.chain import open as _open
+
+    return _open(path)
 
 StoreOpt = typer.Option(None, "--store", envvar="CHAINTRAIL_STORE",
                         help="Store directory (default ./chaintrail-data).")
@@ -42,7 +44,11 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
                poll: float = 30.0, batch_mb: int = 48, checkpoint_seconds: float = 600.0,
                strict: bool = False, index: bool = True) -> dict:
     """Ingest sources into a store and return the report as a dict (used by the CLI and demo)."""
+    from chaintrail.bitcoin.networks import get_network
+    from chaintrail.ingest.pipeline import Ingester, ingest_remote
+    from chaintrail.sources.files import expand_paths
     from chaintrail.sources.remote import is_remote_url, open_remote
+    from chaintrail.store.store import Store
 
     net = get_network(network) if network else None
     store = Store.open_writer(store_path)
@@ -120,7 +126,7 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
     }
 
 
-def _update_index(store: Store, fold_all: bool = False) -> dict:
+def _update_index(store, fold_all: bool = False) -> dict:
     from chaintrail.store.index_build import update_index
 
     rep = update_index(store, fold_all)
@@ -169,6 +175,8 @@ def register(app: typer.Typer) -> None:
               json_out: bool = JsonOpt) -> None:
         """Build or update the analysis arrays (memory-mapped, by id) used by clustering,
         tracing and fast lookups. `ingest` does this by default."""
+        from chaintrail.store.store import Store
+
         s = Store.open_writer(store)
         try:
             rep = _update_index(s, fold_all)

@@ -58,7 +58,18 @@ def create_views(con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest)
     for t in ("blocks", "txs", "inputs", "outputs"):
         con.execute(f"CREATE OR REPLACE VIEW {t}_raw AS SELECT * FROM {src[t]}")
     con.execute(f"CREATE OR REPLACE VIEW blocks AS SELECT {_select_list('blocks')} FROM blocks_raw")
-    con.execute(f"CREATE OR REPLACE VIEW txs AS SELECT {_select_list('txs')} FROM txs_raw")
+    coinjoin = manifest.extra.get("clusters", {}).get("coinjoin_file")
+    if coinjoin:  # CoinJoin verdicts of the clustering room (only flagged txs are in its file)
+        con.execute(f"""
+            CREATE OR REPLACE VIEW txs AS
+            SELECT {_select_list('txs', 't')}, (cj.tx_id IS NOT NULL) AS coinjoin,
+                   cj.protocol AS coinjoin_protocol
+            FROM txs_raw t LEFT JOIN read_parquet({_quote(str(root / coinjoin))}) cj
+              ON cj.tx_id = t.tx_id
+        """)
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW txs AS SELECT {_select_list('txs')}, NULL::BOOLEAN AS coinjoin, "
+                    "NULL::VARCHAR AS coinjoin_protocol FROM txs_raw")
     con.execute(f"CREATE OR REPLACE VIEW inputs AS SELECT {_select_list('inputs')} FROM inputs_raw")
     # Spends are written into output segments when the index folds them; spends by inputs
     # past the oldest fold (`spends_upto`) come from a join with those recent inputs only.
