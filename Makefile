@@ -6,21 +6,28 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast bench bench-quick setup clean lint
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --ignore-scripts --no-audit --no-fund --silent
 	touch $(STAMP)
 
-setup: $(STAMP)
+SYSSTAMP := $(VENV)/.system-deps
+
+$(SYSSTAMP): scripts/system-deps.sh | $(STAMP)
+	sh scripts/system-deps.sh
+	touch $(SYSSTAMP)
+
+setup: $(STAMP) $(SYSSTAMP)
 
 demo: $(STAMP)
 	$(BIN)/chaintrail demo
 
-test: $(STAMP)
+test: $(STAMP) $(SYSSTAMP)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(SYSSTAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)

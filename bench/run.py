@@ -22,6 +22,8 @@ BENCHMARKS = {
     "attribution": "bench.attribution_bench",
     "cluster": "bench.cluster_bench",
     "trace": "bench.trace_bench",
+    "web": "bench.web_bench",
+    "desk": "bench.desk_bench",
 }
 
 

@@ -120,6 +120,7 @@ def test_spends_are_folded_into_output_segments(tmp_path):
     import json
 
     from chaintrail.cli.store_cmds import run_ingest
+
     from test_ingest_chain import snapshot
 
     full = tmp_path / "full"

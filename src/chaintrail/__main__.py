@@ -1,3 +1,3 @@
-from chaintrail.cli.main import main
+from chaintrail.cli.launch import main
 
 main()

@@ -23,7 +23,7 @@ from chaintrail.objects import Address, Block, Tx, TxInput, TxOutput
 from chaintrail.store.arrays import ChainArrays
 from chaintrail.store.schema import SCHEMA_VERSION
 from chaintrail.store.store import Store
-from chaintrail.store.string_hash_kernels import string_hash_reference
+from chaintrail.store.string_hash import string_hash_reference
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -82,9 +82,21 @@ class Chain:
 
     def __init__(self, store: Store):
         self._store = store
-        self._con = store.connect()
+        self._duck: duckdb.DuckDBPyConnection | None = None
         a = ChainArrays.open(store.root, store.manifest)
         self._arrays = a if a is not None and a.current(store.manifest) else None
+
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection with the store's views, made on first use: a command that
+        reads only the arrays (a trace, an address lookup) never pays for the views."""
+        if self._duck is None:
+            self._duck = self._store.connect()
+        return self._duck
+
+    @_con.setter
+    def _con(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._duck = con
 
     # --- the store ----------------------------------------------------------
     @property
@@ -127,7 +139,8 @@ class Chain:
         return Table(self, "addresses")
 
     def close(self) -> None:
-        self._con.close()
+        if self._duck is not None:
+            self._duck.close()
 
     def __enter__(self) -> Chain:
         return self
@@ -206,6 +219,42 @@ class Chain:
 
     def address_by_id(self, address_id: int) -> Address:
         return Address(self, address_id, self._index().address_text(address_id))
+
+    def cluster_of(self, address: str):
+        """The cluster holding an address (`.addresses(limit=)`, `.tags`, `.why(other)`);
+        needs `chaintrail cluster build`."""
+        from chaintrail.cluster.objects import cluster_of
+
+        return cluster_of(self, address)
+
+    def cluster(self, cluster_id: int):
+        """A cluster by its id (the smallest address id in it)."""
+        from chaintrail.cluster.objects import cluster
+
+        return cluster(self, cluster_id)
+
+    # --- tracing (chaintrail.trace; docs/tracing.md) -----------------------------
+    def trace(self, start, direction: str = "backward", policy: str = "haircut", max_hops: int = 6,
+              **options: Any):
+        """Follow the value of an ADDRESS, TXID, TXID:VOUT or cluster:ID backward (where it came
+        from) or forward (where it went) under a taint policy; a TraceResult (.terminals(),
+        .to_networkx(), .to_pandas(), .exposure()). Options: min_value, budget, stop_at, level."""
+        from chaintrail.trace.api import trace
+
+        return trace(self, start, direction=direction, policy=policy, max_hops=max_hops, **options)
+
+    def exposure(self, target: str, direction: str = "both", max_hops: int = 4, **options: Any):
+        """Direct and indirect exposure of an address or cluster:ID to attributed services."""
+        from chaintrail.trace.exposure import exposure
+
+        return exposure(self, target, direction=direction, max_hops=max_hops, **options)
+
+    def privacy_audit(self, addresses: list[str] | str, hops: int = 3, **options: Any):
+        """What the chain reveals about an organisation's payers and payees (.findings, .to_html())."""
+        from chaintrail.trace.audit import privacy_audit
+
+        return privacy_audit(self, [addresses] if isinstance(addresses, str) else list(addresses),
+                             hops=hops, **options)
 
     def block(self, ref: str | int) -> Block:
         """A block of the best chain by height or hash."""

@@ -4,27 +4,43 @@ versions, propagation of tags to clusters, address screening and customer
 name screening. Parsing and name screening need no store; screening and
 propagation read the store's attribution room."""
 
-from chaintrail.attribution.addresses import AddressCheck, check_addresses, hash_addresses
-from chaintrail.attribution.mining_pools import Pools, load_pools
-from chaintrail.attribution.name_screening import NameIndex, NameMatch
-from chaintrail.attribution.propagation import (
-    cluster_labels,
-    service_anchors,
-    suspected_false_merges,
-)
-from chaintrail.attribution.sanctions import SanctionsError, SanctionsFile, parse_sanctions_file
-from chaintrail.attribution.screening import Screener, ScreenResult, exit_status
-from chaintrail.attribution.service import (
-    import_sanctions,
-    import_tags,
-    list_sanctions,
-    screen_names,
-    sdn_entries,
-    show_tags,
-)
-from chaintrail.attribution.tagpacks import parse_tagpacks
-from chaintrail.attribution.tags import TAGS, TagReport
-from chaintrail.attribution.tags_csv import parse_tags_csv
+from importlib import import_module
+
+_WHERE = {
+    "AddressCheck": "chaintrail.attribution.addresses",
+    "check_addresses": "chaintrail.attribution.addresses",
+    "hash_addresses": "chaintrail.attribution.addresses",
+    "Pools": "chaintrail.attribution.mining_pools",
+    "load_pools": "chaintrail.attribution.mining_pools",
+    "NameIndex": "chaintrail.attribution.name_screening",
+    "NameMatch": "chaintrail.attribution.name_screening",
+    "cluster_labels": "chaintrail.attribution.propagation",
+    "service_anchors": "chaintrail.attribution.propagation",
+    "suspected_false_merges": "chaintrail.attribution.propagation",
+    "SanctionsError": "chaintrail.attribution.sanctions",
+    "SanctionsFile": "chaintrail.attribution.sanctions",
+    "parse_sanctions_file": "chaintrail.attribution.sanctions",
+    "Screener": "chaintrail.attribution.screening",
+    "ScreenResult": "chaintrail.attribution.screening",
+    "exit_status": "chaintrail.attribution.screening",
+    "import_sanctions": "chaintrail.attribution.service",
+    "import_tags": "chaintrail.attribution.service",
+    "list_sanctions": "chaintrail.attribution.service",
+    "screen_names": "chaintrail.attribution.service",
+    "sdn_entries": "chaintrail.attribution.service",
+    "show_tags": "chaintrail.attribution.service",
+    "parse_tagpacks": "chaintrail.attribution.tagpacks",
+    "TAGS": "chaintrail.attribution.tags",
+    "TagReport": "chaintrail.attribution.tags",
+    "parse_tags_csv": "chaintrail.attribution.tags_csv",
+}
+
+
+def __getattr__(name: str):  # lazy: a command imports only what it uses
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "AddressCheck", "NameIndex", "NameMatch", "Pools", "SanctionsError", "SanctionsFile",

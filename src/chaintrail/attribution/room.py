@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chaintrail.attribution.sanctions import SANCTIONS, SanctionsError, SanctionsFile
+from chaintrail.attribution.screen_snapshot import refresh_snapshot
 from chaintrail.attribution.views import VERSIONS, build_views
 from chaintrail.store.store import Store
 
@@ -58,6 +59,7 @@ def _commit(store: Store, entry: dict) -> None:
     entry["files"] = files
     entry["views"] = build_views(entry)
     store.commit_extra(ROOM, entry)
+    refresh_snapshot(store.root)
 
 
 # --------------------------------------------------------------------------- tags

@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "chaintrail.cli.attribution_cmds",
     "chaintrail.cli.cluster_cmds",
     "chaintrail.cli.trace_cmds",
+    "chaintrail.cli.desk_cmds",
+    "chaintrail.cli.serve_cmds",
 )
 
 

@@ -41,6 +41,8 @@ from chaintrail.store.store import Store
 
 BATCH_BYTES = 48 << 20
 MERGE_ROWS = 2_000_000
+# a commit at least every this many outputs, which bounds the memory of extending `addresses`
+CHECKPOINT_OUTPUTS = 24_000_000
 TABLES = ("blocks", "txs", "outputs", "inputs")
 
 
@@ -226,7 +228,8 @@ class Ingester:
             self.report.timed("read blocks", t0)
             if batch.size >= self.batch_bytes:
                 done = self._flush(batch, plan, done, total)
-                if time.monotonic() - self._last_commit > self.checkpoint_seconds:
+                if (time.monotonic() - self._last_commit > self.checkpoint_seconds
+                        or self.counts["outputs"] - self.addr_watermark > CHECKPOINT_OUTPUTS):
                     self.commit()
         self._flush(batch, plan, done, total)
 

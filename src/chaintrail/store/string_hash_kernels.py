@@ -1,7 +1,7 @@
 """Two independent 64-bit hashes of each string of an Arrow string column,
 for address lookups without keeping the strings: a lookup matches when both
 hashes agree (odds of a false match among 1.5 billion addresses ~ 1e-20).
-Pure-Python twin: ``string_hash_reference``."""
+Pure-Python twin: ``string_hash.string_hash_reference``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-_M1 = np.uint64(0x9E3779B97F4A7C15)
-_M2 = np.uint64(0xBF58476D1CE4E5B9)
-_M3 = np.uint64(0x94D049BB133111EB)
-SEED_A = np.uint64(0x243F6A8885A308D3)
-SEED_B = np.uint64(0x13198A2E03707344)
+from chaintrail.store import string_hash as ref
+from chaintrail.store.string_hash import string_hash_reference
+
+_M1 = np.uint64(ref.M1)
+_M2 = np.uint64(ref.M2)
+_M3 = np.uint64(ref.M3)
+SEED_A = np.uint64(ref.SEED_A)
+SEED_B = np.uint64(ref.SEED_B)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -73,25 +76,4 @@ def hash_string_array(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def string_hash_reference(s: str) -> tuple[int, int]:
-    """The same two hashes in plain Python (for tests and single lookups)."""
-    data = s.encode()
-    mask = (1 << 64) - 1
-
-    def mix(x: int) -> int:
-        x = ((x ^ (x >> 30)) * int(_M2)) & mask
-        x = ((x ^ (x >> 27)) * int(_M3)) & mask
-        return x ^ (x >> 31)
-
-    def one(seed: int) -> int:
-        h = seed ^ len(data)
-        i = 0
-        while i + 8 <= len(data):
-            w = int.from_bytes(data[i:i + 8], "little")
-            h = mix(h ^ ((w * int(_M1)) & mask))
-            i += 8
-        rest = data[i:]
-        w = int.from_bytes(rest, "little") if rest else 0
-        return mix(h ^ ((w * int(_M1)) & mask) ^ len(rest))
-
-    return one(int(SEED_A)), one(int(SEED_B))
+__all__ = ["hash_string_array", "hash_strings", "string_hash_reference"]

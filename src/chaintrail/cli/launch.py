@@ -1,0 +1,156 @@
+"""The console-script entry point. It answers the one command that must be
+instant - `chaintrail screen ADDRESS...` of clean addresses, checked
+against the screening snapshot - with the standard library alone, and
+hands everything else (and every screen it cannot settle) to the full CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import sys
+from bisect import bisect_left
+from pathlib import Path
+
+_FAIL_ON = ("any", "abuse", "sanctions")
+
+
+def _parse_screen(argv: list[str]) -> dict | None:
+    """The options of a plain `screen ADDRESS...` call, or None for anything else."""
+    if not argv or argv[0] != "screen":
+        return None
+    opts: dict = {"addresses": [], "store": None, "json": False, "fail_on": "any"}
+    it = iter(argv[1:])
+    for arg in it:
+        if arg == "--json":
+            opts["json"] = True
+        elif arg in ("--store", "--fail-on"):
+            value = next(it, None)
+            if value is None:
+                return None
+            opts["store" if arg == "--store" else "fail_on"] = value
+        elif arg.startswith("--store="):
+            opts["store"] = arg.split("=", 1)[1]
+        elif arg.startswith("--fail-on="):
+            opts["fail_on"] = arg.split("=", 1)[1]
+        elif arg.startswith("-"):
+            return None  # --file, --help and anything else: the full command
+        else:
+            opts["addresses"].append(arg)
+    if not opts["addresses"] or opts["fail_on"] not in _FAIL_ON:
+        return None
+    return opts
+
+
+def _array(root: Path, spec: dict, code: str) -> memoryview:
+    if spec["length"] == 0:
+        return memoryview(b"").cast(code)
+    with open(root / spec["file"], "rb") as f:
+        m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return memoryview(m)[:spec["length"] * 8].cast(code)
+
+
+class _Clusters:
+    """The cluster id of an address from the index lookups and the clustering's arrays."""
+
+    def __init__(self, root: Path, manifest: dict):
+        extra = manifest["extra"]
+        index, clusters = extra.get("index"), extra["clusters"]
+        if not index or any(index["upto"].get(k) != manifest["counts"].get(k)
+                            for k in ("txs", "outputs", "inputs", "addresses", "blocks")):
+            raise LookupError("index not current")
+        look, arrays = index["lookups"], clusters["arrays"]
+        for spec, want in ((look["addr_key"], "<u8"), (look["addr_key2"], "<u8"),
+                           (look["addr_id"], "<i8"), (arrays["dense"], None),
+                           (arrays["cluster_ids"], "<i8")):
+            if want and spec["dtype"] != want:
+                raise LookupError("unexpected array type")
+        self.key = _array(root, look["addr_key"], "Q")
+        self.key2 = _array(root, look["addr_key2"], "Q")
+        self.ids = _array(root, look["addr_id"], "q")
+        dense = arrays["dense"]
+        width = {"<i8": "q", "<i4": "i", "<u4": "I", "<u8": "Q"}.get(dense["dtype"])
+        if width is None:
+            raise LookupError("unexpected array type")
+        size = 8 if width in "qQ" else 4
+        with open(root / dense["file"], "rb") as f:
+            m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if dense["length"] else None
+        self.dense = memoryview(m)[:dense["length"] * size].cast(width) if m else []
+        self.cluster_ids = _array(root, arrays["cluster_ids"], "q")
+
+    def of(self, ha: int, hb: int) -> int | None:
+        """The cluster id, None for an address not on chain; LookupError when unsure."""
+        k = bisect_left(self.key, ha)
+        while k < len(self.key) and self.key[k] == ha:
+            if self.key2[k] == hb:
+                a = self.ids[k]
+                if a >= len(self.dense):
+                    raise LookupError("address newer than the clustering")
+                return int(self.cluster_ids[self.dense[a]])
+            k += 1
+        return None
+
+
+def _fast_screen(opts: dict) -> int | None:
+    """Exit status 0 with the output of the full command when every address is clean; else None."""
+    from chaintrail.attribution.screen_snapshot import open_current, read_manifest
+    from chaintrail.bitcoin.address import decode_address
+    from chaintrail.bitcoin.networks import get_network
+    from chaintrail.store.string_hash import string_hash_reference
+
+    root = Path(opts["store"] or os.environ.get("CHAINTRAIL_STORE", "chaintrail-data"))
+    try:
+        manifest = read_manifest(root)
+        attribution = manifest["extra"]["attribution"]
+        network = get_network(manifest.get("network") or "mainnet")
+    except Exception:  # noqa: BLE001 - the full command reports what is wrong
+        return None
+    if not attribution.get("sanction_versions"):
+        return None  # the full command warns about screening against tags only
+    snap = open_current(root, manifest)
+    if snap is None:
+        return None
+    try:
+        clusters = _Clusters(root, manifest) if manifest["extra"].get("clusters") else None
+    except (LookupError, KeyError, OSError, ValueError):
+        return None
+    results = []
+    for address in opts["addresses"]:
+        try:
+            decode_address(address, network)
+        except Exception:  # noqa: BLE001 - invalid: the full command gives the reason
+            return None
+        canonical = address.lower() if address.lower().startswith(network.hrp + "1") else address
+        ha, hb = string_hash_reference(canonical)
+        if ha in snap:
+            return None  # something to report: the full command gathers the evidence
+        try:
+            cid = clusters.of(ha, hb) if clusters else None
+        except LookupError:
+            return None
+        results.append({"address": address, "status": "clean", "valid": True, "error": None,
+                        "hits": [], "sanctions": [], "tags": [], "cluster_id": cid,
+                        "cluster_sanctions": [], "cluster_tags": [], "formerly_listed": []})
+    if opts["json"]:
+        sys.stdout.write(json.dumps({"exit_status": 0, "results": results}, indent=2) + "\n")
+    else:
+        sys.stdout.write("".join(f"clean {r['address']}\n" for r in results))
+    return 0
+
+
+def main() -> None:
+    """Run `chaintrail`: the fast screen when it can settle the call, else the full CLI."""
+    opts = _parse_screen(sys.argv[1:])
+    if opts is not None:
+        rc = _fast_screen(opts)
+        if rc is not None:
+            sys.stdout.flush()
+            sys.exit(rc)
+    from chaintrail.cli.main import main as full_main
+
+    full_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Writing a clustering into the store's ``clusters`` room: the saved
+union-find state, the evidence and refusals, the cluster of every address,
+the per-cluster figures, the members and evidence lookups, the CoinJoin
+verdicts, and the SQL views over them. Files are written by background
+threads while the next figures are computed."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pyarrow as pa
+
+from chaintrail.cluster import room as R
+from chaintrail.cluster import unionfind_kernels as U
+from chaintrail.cluster.summary_kernels import (
+    N_STATS,
+    S_BALANCE,
+    S_FIRST,
+    S_LAST,
+    S_RECEIVED,
+    S_TXS,
+    cluster_stats,
+    incidence_csr,
+    members_csr,
+)
+from chaintrail.heuristics.codes import (
+    EVIDENCE_NAMES,
+    HEURISTIC_NAMES,
+    PROTOCOL_NAMES,
+    REFUSE_NAMES,
+)
+
+EV_KEYS = ("tx", "a", "b", "kind", "support")
+REF_KEYS = ("tx", "a", "b", "kind", "reason")
+
+
+def evidence_table(ev: dict, provisional: bool) -> pa.Table:
+    """Evidence edges as stored for the ``cluster_evidence`` view (codes; the view names them)."""
+    n = ev["tx"].shape[0]
+    return pa.table({
+        "tx_id": ev["tx"], "address_id_a": ev["a"].astype(np.int64), "address_id_b": ev["b"].astype(np.int64),
+        "heuristic_code": ev["kind"], "change_mask": ev["support"],
+        "provisional": pa.array(np.full(n, provisional)),
+    })
+
+
+def refusal_table(ref: dict, provisional: bool) -> pa.Table:
+    """Refused merges as stored for the ``cluster_refusals`` view."""
+    n = ref["tx"].shape[0]
+    return pa.table({
+        "tx_id": ref["tx"], "address_id_a": ref["a"].astype(np.int64), "address_id_b": ref["b"].astype(np.int64),
+        "heuristic_code": ref["kind"], "reason_code": ref["reason"],
+        "provisional": pa.array(np.full(n, provisional)),
+    })
+
+
+def _names_sql(expr: str, names: dict[int, str]) -> str:
+    """A SQL CASE naming the integer codes of expr."""
+    whens = " ".join(f"WHEN {k} THEN '{v}'" for k, v in sorted(names.items()))
+    return f"CASE {expr} {whens} END"
+
+
+def _mask_sql(expr: str) -> str:
+    """The change heuristics of a bit mask, comma-separated (NULL for none)."""
+    parts = ", ".join(f"CASE WHEN ({expr} >> {k}) & 1 = 1 THEN '{n}' END"
+                      for k, n in enumerate(HEURISTIC_NAMES))
+    return f"nullif(concat_ws(',', {parts}), '')"
+
+
+def _append_group(root, prev_group: dict | None, prefix: str, data: dict, keys) -> dict:
+    return {k: R.append_array(root, prev_group.get(k) if prev_group else None, f"{prefix}-{k}", data[k])
+            for k in keys}
+
+
+def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, codes, known, settled_buf,
+                  prov_buf, phase) -> dict:
+    """Write everything a clustering leaves in the store; returns the room's new entry."""
+    t = time.perf_counter()
+    root = store.root
+    tag = R.new_tag()
+    n_addr = arrays.counts["addresses"]
+    idt = R.id_dtype(n_addr + 1)
+    w = R.Writer(root, tag)
+
+    # the saved state (settled links only)
+    w.array("st_parent", "parent", state.parent)
+    w.array("st_size", "size", state.size)
+    w.array("st_cj_codes", "cj-codes", codes)
+    w.array("st_cj_known", "cj-known", known)
+    if state.svc.size:
+        w.array("st_svc", "svc", state.svc)
+    if params.cannot_link:
+        for k in ("cl_head", "cl_tail", "cl_count"):
+            w.array(f"st_{k}", k.replace("_", "-"), getattr(state, k))
+        w.array("st_cl_next", "cl-next", state.cl_next[: state.cl_used])
+        w.array("st_cl_other", "cl-other", state.cl_other[: state.cl_used])
+
+    # evidence and refusals: settled ones appended, provisional ones rewritten
+    sev, sref = settled_buf.result("ev"), settled_buf.result("ref")
+    pev, pref = prov_buf.result("ev"), prov_buf.result("ref")
+    prev_ev = prev.get("evidence") if prev else None
+    prev_ref = prev.get("refusals") if prev else None
+    w.call("evidence", _append_group, root, prev_ev, "ev", sev, EV_KEYS)
+    w.call("refusals", _append_group, root, prev_ref, "ref", sref, REF_KEYS)
+    for k in EV_KEYS:
+        w.array(f"pv_ev_{k}", f"pev-{k}", pev[k])
+    for k in REF_KEYS:
+        w.array(f"pv_ref_{k}", f"pref-{k}", pref[k])
+    segs = list(prev.get("evidence_files", [])) if prev else []
+    if sev["tx"].shape[0] or not segs:
+        w.parquet("evidence_segment", "evidence", lambda: evidence_table(sev, False))
+    w.parquet("evidence_provisional_file", "evidence-provisional", lambda: evidence_table(pev, True))
+    rsegs = list(prev.get("refusal_files", [])) if prev else []
+    if sref["tx"].shape[0] or not rsegs:
+        w.parquet("refusal_segment", "refusals", lambda: refusal_table(sref, False))
+    w.parquet("refusals_provisional_file", "refusals-provisional", lambda: refusal_table(pref, True))
+    flagged = np.nonzero(codes)[0]
+    w.parquet("coinjoin_file", "coinjoin", lambda: pa.table({
+        "tx_id": flagged.astype(np.int64),
+        "protocol": pa.array(list(PROTOCOL_NAMES), pa.string()).take(pa.array(codes[flagged].astype(np.int64))),
+        "inputs_known": known[flagged]}))
+    t = phase("write state", t)
+
+    # final clusters: the provisional union-find, numbered by smallest address
+    parent = prov.parent  # a copy made for the provisional links: its paths may be compressed
+    dense = np.empty(n_addr, idt)
+    cmin = np.empty(n_addr, idt)
+    croot = np.empty(n_addr, idt)
+    n_cl = int(U.dense_clusters(parent, dense, cmin, croot))
+    cluster_ids = cmin[:n_cl]
+    w.array("arr_dense", "dense", dense)
+    w.array("arr_cluster_ids", "cluster-ids", cluster_ids)
+    w.parquet("address_cluster_file", "address-cluster", lambda: pa.table({
+        "address_id": np.arange(n_addr, dtype=np.int64), "cluster_id": cluster_ids[dense].astype(np.int64)}))
+    t = phase("number clusters", t)
+
+    # the figures of each cluster, its members, and the evidence at each address: three
+    # independent kernels (they release the GIL), run side by side
+    a = arrays
+    acc = np.empty((n_cl, N_STATS), np.int64)
+    start = np.empty(n_cl + 1, idt)
+    members = np.empty(n_addr, idt)
+    prev_a = R.read_array(root, prev_ev["a"]) if prev_ev else np.zeros(0, idt)
+    prev_b = R.read_array(root, prev_ev["b"]) if prev_ev else np.zeros(0, idt)
+    ea = np.concatenate([prev_a, sev["a"], pev["a"]])
+    eb = np.concatenate([prev_b, sev["b"], pev["b"]])
+    n_ev = ea.shape[0]
+    inc_start = np.empty(n_addr + 1, R.id_dtype(2 * n_ev + 1))
+    inc_edges = np.empty(2 * n_ev, R.id_dtype(n_ev + 1))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        jobs = [pool.submit(cluster_stats, dense, acc, a.tx_first_in, a.tx_n_in, a.tx_first_out,
+                            a.tx_n_out, a.tx_height, a.out_value, a.out_address, a.out_spent_by,
+                            facts.addr),
+                pool.submit(members_csr, dense, n_cl, start, members),
+                pool.submit(incidence_csr, n_addr, ea, eb, inc_start, inc_edges)]
+        for j in jobs:
+            j.result()
+    del ea, eb
+    n_addrs = np.diff(start).astype(np.int64)
+    w.array("arr_member_start", "member-start", start)
+    w.array("arr_members", "members", members)
+    w.array("arr_inc_start", "inc-start", inc_start)
+    w.array("arr_inc_edges", "inc-edges", inc_edges)
+    # the figures again as arrays, so `cluster show` reads one cluster's without SQL
+    for col, name in ((S_TXS, "n_txs"), (S_BALANCE, "balance"), (S_RECEIVED, "received"),
+                      (S_FIRST, "first_height"), (S_LAST, "last_height")):
+        w.array(f"arr_stat_{name}", f"stat-{name}", np.ascontiguousarray(acc[:, col]))
+    label = pa.nulls(n_cl, pa.string())
+    label_names: list[str] = []
+    if prov.svc.size and anchors.names:
+        code = prov.svc[croot[:n_cl]]
+        # -1: no service; -2: several (multi-input joined them with the guard off)
+        label_names = anchors.names + ["(several services)"]
+        names = pa.array(label_names + [None], pa.string())
+        code = np.where(code >= 0, code, np.where(code == -2, len(anchors.names), len(anchors.names) + 1))
+        label = names.take(pa.array(code.astype(np.int64)))
+        w.array("arr_label_code", "label-code",
+                np.where(code < len(label_names), code, -1).astype(np.int32))
+    w.parquet("clusters_file", "clusters", lambda: pa.table({
+        "cluster_id": cluster_ids.astype(np.int64), "n_addresses": n_addrs, "n_txs": acc[:, S_TXS],
+        "balance": acc[:, S_BALANCE], "total_received": acc[:, S_RECEIVED],
+        "first_height": pa.array(acc[:, S_FIRST], mask=acc[:, S_FIRST] < 0),
+        "last_height": pa.array(acc[:, S_LAST], mask=acc[:, S_LAST] < 0),
+        "label": label}))
+    t = phase("cluster figures", t)
+    done = w.results()
+    evidence = done["evidence"]
+    phase("write files", t)
+
+    entry: dict = {
+        "state": {k[3:]: v for k, v in done.items() if k.startswith("st_")},
+        "cl_used": state.cl_used,
+        "evidence": evidence,
+        "refusals": done["refusals"],
+        "provisional": {k[3:]: v for k, v in done.items() if k.startswith("pv_")},
+        "arrays": {k[4:]: v for k, v in done.items() if k.startswith("arr_")},
+        "evidence_files": segs + ([done["evidence_segment"]] if "evidence_segment" in done else []),
+        "evidence_provisional_file": done["evidence_provisional_file"],
+        "refusal_files": rsegs + ([done["refusal_segment"]] if "refusal_segment" in done else []),
+        "refusals_provisional_file": done["refusals_provisional_file"],
+        "coinjoin_file": done["coinjoin_file"],
+        "address_cluster_file": done["address_cluster_file"],
+        "clusters_file": done["clusters_file"],
+        "label_names": label_names,
+    }
+    big = int(np.argmax(n_addrs)) if n_cl else -1
+    entry["report"] = {
+        "clusters": n_cl,
+        "singletons": int((n_addrs == 1).sum()),
+        "largest_cluster": {"cluster_id": int(cluster_ids[big]), "n_addresses": int(n_addrs[big])}
+        if big >= 0 else None,
+        "merges": int(n_ev),
+        "merges_provisional": int(pev["tx"].shape[0]),
+        "refused": int(entry["refusals"]["tx"]["length"] + pref["tx"].shape[0]),
+        "coinjoins": {name: int((codes == c).sum()) for c, name in enumerate(PROTOCOL_NAMES) if name},
+    }
+    entry["views"] = views(entry)
+    return entry
+
+
+def _files_sql(files: list[str]) -> str:
+    return "read_parquet([" + ", ".join("'{root}/" + f.replace("'", "''") + "'" for f in files) + "])"
+
+
+def views(entry: dict) -> dict[str, str]:
+    """The room's SQL views ({root} stands for the store directory)."""
+    ev = _files_sql(entry["evidence_files"] + [entry["evidence_provisional_file"]])
+    ref = _files_sql(entry["refusal_files"] + [entry["refusals_provisional_file"]])
+    return {
+        "clusters": f"SELECT * FROM {_files_sql([entry['clusters_file']])}",
+        "cluster_evidence": f"""SELECT tx_id, address_id_a, address_id_b,
+            {_names_sql('heuristic_code', EVIDENCE_NAMES)} AS heuristic,
+            {_mask_sql('change_mask')} AS change_heuristics, provisional FROM {ev}""",
+        "cluster_refusals": f"""SELECT tx_id, address_id_a, address_id_b,
+            {_names_sql('heuristic_code', EVIDENCE_NAMES)} AS heuristic,
+            {_names_sql('reason_code', REFUSE_NAMES)} AS reason, provisional FROM {ref}""",
+        "coinjoins": f"SELECT * FROM {_files_sql([entry['coinjoin_file']])}",
+    }

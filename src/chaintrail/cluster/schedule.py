@@ -1,0 +1,40 @@
+"""When each change link is decided: ``horizon`` blocks after its
+transaction. Heights are taken as the running maximum of the chain's
+heights (loose blocks of unknown height count as the highest seen before
+them), so the schedule is monotone in tx_id.
+
+A change link of transaction t is *due* just before the multi-input links
+of transaction ``due[t]`` (the first transaction more than ``horizon``
+blocks above t), and is *settled* once the store's highest block is at
+least ``horizon`` blocks above t: then nothing the chain adds can change
+it. The heuristics that look at later spends see only spends by
+transactions before ``due[t]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Schedule:
+    """Per-tx due index, and the boundary below which change links are settled."""
+
+    hmax: np.ndarray  # running maximum of tx heights
+    due: np.ndarray  # int64, per tx
+    settled_upto: int  # txs [0, settled_upto) have settled change links
+    tip: int  # highest height seen
+
+
+def make_schedule(tx_height: np.ndarray, horizon: int) -> Schedule:
+    """The change-link schedule of a chain whose txs have these heights."""
+    h = np.asarray(tx_height).astype(np.int64)
+    if h.size == 0:
+        return Schedule(h, np.zeros(0, np.int64), 0, -1)
+    hmax = np.maximum.accumulate(h)
+    tip = int(hmax[-1])
+    due = np.searchsorted(hmax, hmax + horizon, side="right").astype(np.int64)
+    settled_upto = int(np.searchsorted(hmax, tip - horizon, side="right"))
+    return Schedule(hmax, due, settled_upto, tip)

@@ -1,0 +1,307 @@
+"""Union-find over address ids (path halving, union by size) and the one
+sequential pass that clusters a store: for every transaction in chain
+order, the multi-input links of its inputs; between them, the change links
+that fall due (a change link of transaction t is decided and applied a
+fixed number of blocks after t, see ``schedule``). Every successful union
+records the transaction and heuristic behind it (the evidence edges that
+``cluster why`` walks); every refused one records why.
+
+The guard refuses a union when
+  * both clusters hold a different attributed service (``svc``, from tags),
+  * for a change link: another output of the transaction already pays the
+    inputs' cluster (so that output is the change, not the one proposed),
+  * for a change link: a cannot-link constraint joins the two clusters
+    (recorded earlier between a sender and the payees of its transactions).
+
+The kernel stops early (returning where it got to) when an output buffer
+is full, so the caller can grow the buffers and resume.
+
+Pure-Python twin: ``unionfind_reference``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from chaintrail.heuristics.codes import (
+    EV_CHANGE,
+    EV_MULTI_INPUT,
+    REFUSE_CANNOT_LINK,
+    REFUSE_OTHER_OUTPUT,
+    REFUSE_TAGS,
+)
+
+#: indices of the small int64 cursor array shared with the caller
+C_POS = 0  # next transaction whose multi-input links are to be made
+C_EVENT = 1  # next change event to apply
+C_NEV = 2  # evidence edges written
+C_NREF = 3  # refusals written
+C_NCL = 4  # cannot-link entries written
+N_CURSOR = 5
+
+#: service label of a cluster that already holds several services (an unguarded merge)
+SVC_SEVERAL = -2
+
+#: flags
+F_MI_GUARD = 1  # multi-input unions obey the tag guard
+F_CANNOT_LINK = 2  # record cannot-link constraints and obey them in change links
+F_OTHER_OUTPUT = 4  # refuse a change link when another output already pays the inputs' cluster
+F_CL_MULTI_INPUT = 8  # multi-input unions obey the cannot-link constraints too
+
+
+@njit(cache=True, nogil=True, inline="always")
+def find(parent, x):
+    """Root of x, halving the path on the way."""
+    while parent[x] != x:
+        g = parent[parent[x]]
+        parent[x] = g
+        x = g
+    return x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _svc_clash(x, y):
+    """Whether clusters with service labels x and y (-1 none, -2 several) must stay apart."""
+    return x != -1 and y != -1 and (x != y or x == SVC_SEVERAL)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _svc_merge(x, y):
+    """The service label of the union (SVC_SEVERAL when an unguarded merge joined two)."""
+    if x == -1:
+        return y
+    if y == -1 or x == y:
+        return x
+    return SVC_SEVERAL
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _link(parent, size, svc, cl_head, cl_tail, cl_count, cl_next, ra, rb):
+    """Make the larger of two roots the parent of the other; merge their guard state."""
+    if size[ra] < size[rb] or (size[ra] == size[rb] and rb < ra):
+        ra, rb = rb, ra
+    parent[rb] = ra
+    size[ra] += size[rb]
+    if svc.shape[0] > 0:
+        svc[ra] = _svc_merge(svc[ra], svc[rb])
+    if cl_head.shape[0] > 0 and cl_count[rb] > 0:
+        if cl_count[ra] == 0:
+            cl_head[ra] = cl_head[rb]
+        else:
+            cl_next[cl_tail[ra]] = cl_head[rb]
+        cl_tail[ra] = cl_tail[rb]
+        cl_count[ra] += cl_count[rb]
+        cl_count[rb] = 0
+    return ra
+
+
+@njit(cache=True, nogil=True)
+def _constrained(parent, cl_head, cl_count, cl_next, cl_other, ra, rb):
+    """Whether a cannot-link entry joins the clusters of roots ra and rb."""
+    if cl_head.shape[0] == 0 or cl_count[ra] == 0 or cl_count[rb] == 0:
+        return False
+    if cl_count[ra] > cl_count[rb]:
+        ra, rb = rb, ra
+    e = cl_head[ra]
+    for _ in range(cl_count[ra]):
+        if find(parent, cl_other[e]) == rb:
+            return True
+        e = cl_next[e]
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _add_constraint(parent, cl_head, cl_tail, cl_count, cl_next, cl_other, cur, x, y):
+    """A cannot-link entry from x's cluster to y, and one from y's cluster to x."""
+    for k in range(2):
+        a = x if k == 0 else y
+        b = y if k == 0 else x
+        r = find(parent, a)
+        e = cur[C_NCL]
+        cur[C_NCL] = e + 1
+        cl_other[e] = b
+        cl_next[e] = -1
+        if cl_count[r] == 0:
+            cl_head[r] = e
+        else:
+            cl_next[cl_tail[r]] = e
+        cl_tail[r] = e
+        cl_count[r] += 1
+
+
+@njit(cache=True, nogil=True)
+def _first_input_address(t, tx_first_in, tx_n_in, in_base, in_addr):
+    for k in range(tx_first_in[t] - in_base, tx_first_in[t] - in_base + tx_n_in[t]):
+        if in_addr[k] >= 0:
+            return in_addr[k]
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def cluster_pass(end, n_events_due, skip, ev_tx, ev_due, ev_out, ev_support, tx_first_in, tx_n_in,
+                 tx_first_out, tx_n_out, in_base, in_addr, out_address, parent, size, svc, cl_head, cl_tail,
+                 cl_count, cl_next, cl_other, flags, cur, e_tx, e_a, e_b, e_kind, e_sup, r_tx, r_a,
+                 r_b, r_kind, r_reason):
+    """Multi-input links of txs cur[C_POS]..end-1, with the change events ev[cur[C_EVENT]:
+    n_events_due] applied just before the tx of index ev_due (events due at `end` last).
+    Returns True when done, False when a buffer filled up (cursor says where it stopped)."""
+    cap_ev = e_tx.shape[0]
+    cap_ref = r_tx.shape[0]
+    cap_cl = cl_other.shape[0]
+    tags = svc.shape[0] > 0
+    cl_on = (flags & F_CANNOT_LINK) != 0 and cl_head.shape[0] > 0
+    cl_mi = (flags & F_CL_MULTI_INPUT) != 0 and cl_head.shape[0] > 0
+    u = cur[C_POS]
+    k = cur[C_EVENT]
+    while True:
+        while k < n_events_due and ev_due[k] <= u:
+            t = ev_tx[k]
+            need_cl = 2 * tx_n_out[t] if (flags & F_CANNOT_LINK) != 0 else 0
+            if cur[C_NEV] + 1 > cap_ev or cur[C_NREF] + 1 > cap_ref or cur[C_NCL] + need_cl > cap_cl:
+                cur[C_POS] = u
+                cur[C_EVENT] = k
+                return False
+            # change event k: link the tx's first input address with its change address
+            c = out_address[ev_out[k]]
+            a = _first_input_address(t, tx_first_in, tx_n_in, in_base, in_addr)
+            if a >= 0 and c >= 0:
+                ra = find(parent, a)
+                rc = find(parent, c)
+                reason = 0
+                if ra != rc and (flags & F_OTHER_OUTPUT) != 0:
+                    for o in range(tx_first_out[t], tx_first_out[t] + tx_n_out[t]):
+                        x = out_address[o]
+                        if o != ev_out[k] and x >= 0 and x != c and find(parent, x) == ra:
+                            reason = REFUSE_OTHER_OUTPUT
+                            break
+                if reason == 0 and ra != rc:
+                    if tags and _svc_clash(svc[ra], svc[rc]):
+                        reason = REFUSE_TAGS
+                    elif cl_on and _constrained(parent, cl_head, cl_count, cl_next, cl_other, ra, rc):
+                        reason = REFUSE_CANNOT_LINK
+                if reason != 0:
+                    j = cur[C_NREF]
+                    r_tx[j] = t
+                    r_a[j] = a
+                    r_b[j] = c
+                    r_kind[j] = EV_CHANGE
+                    r_reason[j] = reason
+                    cur[C_NREF] = j + 1
+                elif ra != rc:
+                    _link(parent, size, svc, cl_head, cl_tail, cl_count, cl_next, ra, rc)
+                    j = cur[C_NEV]
+                    e_tx[j] = t
+                    e_a[j] = a
+                    e_b[j] = c
+                    e_kind[j] = EV_CHANGE
+                    e_sup[j] = ev_support[k]
+                    cur[C_NEV] = j + 1
+                if cl_on and reason != REFUSE_OTHER_OUTPUT:
+                    # the other outputs are payees: they never join the sender's cluster by change
+                    for o in range(tx_first_out[t], tx_first_out[t] + tx_n_out[t]):
+                        x = out_address[o]
+                        if o != ev_out[k] and x >= 0 and find(parent, x) != find(parent, a):
+                            _add_constraint(parent, cl_head, cl_tail, cl_count, cl_next, cl_other,
+                                            cur, a, x)
+            k += 1
+        if u >= end:
+            break
+        if not skip[u]:
+            n = tx_n_in[u]
+            if cur[C_NEV] + n > cap_ev or cur[C_NREF] + n > cap_ref:
+                cur[C_POS] = u
+                cur[C_EVENT] = k
+                return False
+            # the multi-input links of tx u (written out here: a call per tx costs more than
+            # the links themselves)
+            first = -1
+            k0 = tx_first_in[u] - in_base
+            for kk in range(k0, k0 + n):
+                x = in_addr[kk]
+                if x < 0:
+                    continue
+                if first < 0:
+                    first = x
+                    continue
+                ra = find(parent, first)
+                rb = find(parent, x)
+                if ra == rb:
+                    continue
+                refuse = 0
+                if tags and (flags & F_MI_GUARD) != 0 and _svc_clash(svc[ra], svc[rb]):
+                    refuse = REFUSE_TAGS
+                elif cl_mi and _constrained(parent, cl_head, cl_count, cl_next, cl_other, ra, rb):
+                    refuse = REFUSE_CANNOT_LINK
+                if refuse != 0:
+                    j = cur[C_NREF]
+                    r_tx[j] = u
+                    r_a[j] = first
+                    r_b[j] = x
+                    r_kind[j] = EV_MULTI_INPUT
+                    r_reason[j] = refuse
+                    cur[C_NREF] = j + 1
+                    continue
+                _link(parent, size, svc, cl_head, cl_tail, cl_count, cl_next, ra, rb)
+                j = cur[C_NEV]
+                e_tx[j] = u
+                e_a[j] = first
+                e_b[j] = x
+                e_kind[j] = EV_MULTI_INPUT
+                e_sup[j] = 0
+                cur[C_NEV] = j + 1
+        u += 1
+    cur[C_POS] = u
+    cur[C_EVENT] = k
+    return True
+
+
+@njit(cache=True, nogil=True)
+def all_roots(parent, out):
+    """out[x] = root of x for every x (compressing every path)."""
+    for x in range(parent.shape[0]):
+        out[x] = find(parent, x)
+
+
+@njit(cache=True, nogil=True)
+def dense_clusters(parent, dense, cluster_min, cluster_root):
+    """Number the clusters 0.. in order of their smallest address (which is their cluster id):
+    dense[x] = cluster index of x, cluster_min[k] = smallest address of cluster k,
+    cluster_root[k] = its union-find root. Compresses parent's paths. Returns the count."""
+    n = parent.shape[0]
+    label = np.empty_like(dense)
+    label[:] = -1
+    k = 0
+    for x in range(n):
+        r = find(parent, x)
+        if label[r] < 0:
+            label[r] = k
+            cluster_min[k] = x
+            cluster_root[k] = r
+            k += 1
+        dense[x] = label[r]
+    return k
+
+
+@njit(cache=True, nogil=True)
+def multi_input_only(skip, tx_first_in, tx_n_in, in_addr, parent, size):
+    """The plain multi-input heuristic over every tx not skipped (no evidence, no guard);
+    in_addr: the spent address of every input (input_facts, from input 0)."""
+    for t in range(skip.shape[0]):
+        if skip[t]:
+            continue
+        first = -1
+        for k in range(tx_first_in[t], tx_first_in[t] + tx_n_in[t]):
+            x = in_addr[k]
+            if x < 0:
+                continue
+            if first < 0:
+                first = x
+                continue
+            ra = find(parent, first)
+            rb = find(parent, x)
+            if ra != rb:
+                if size[ra] < size[rb]:
+                    ra, rb = rb, ra
+                parent[rb] = ra
+                size[ra] += size[rb]

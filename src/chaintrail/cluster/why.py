@@ -1,0 +1,106 @@
+"""``chaintrail cluster why A B``: the shortest chain of recorded merges that
+links two addresses (breadth-first search over the evidence edges, from
+both ends), or "not linked". Each step names the transaction and the
+heuristic behind it."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from chaintrail.cluster import room as R
+from chaintrail.heuristics.codes import EVIDENCE_NAMES, HEURISTIC_NAMES
+
+
+class Evidence:
+    """The evidence edges of a clustering (settled then provisional) and their lookup by address."""
+
+    def __init__(self, root, entry: dict):
+        ev, pv = entry["evidence"], entry["provisional"]
+        self.n_settled = ev["tx"]["length"]
+        self.tx = _cat(root, ev["tx"], pv["ev_tx"])
+        self.a = _cat(root, ev["a"], pv["ev_a"])
+        self.b = _cat(root, ev["b"], pv["ev_b"])
+        self.kind = _cat(root, ev["kind"], pv["ev_kind"])
+        self.support = _cat(root, ev["support"], pv["ev_support"])
+        self.start = R.read_array(root, entry["arrays"]["inc_start"])
+        self.edges = R.read_array(root, entry["arrays"]["inc_edges"])
+
+    def endpoints(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both addresses of every edge as two contiguous arrays (for the kernel; made once)."""
+        if not hasattr(self, "_ab"):
+            self._ab = (np.concatenate([np.asarray(self.a.first), np.asarray(self.a.second)]),
+                        np.concatenate([np.asarray(self.b.first), np.asarray(self.b.second)]))
+        return self._ab
+
+    def neighbours(self, x: int):
+        """(edge id, other address) of every evidence edge at address x."""
+        for j in self.edges[self.start[x]:self.start[x + 1]]:
+            j = int(j)
+            a, b = int(self.a[j]), int(self.b[j])
+            yield j, (b if a == x else a)
+
+    def edge(self, j: int) -> dict:
+        sup = int(self.support[j])
+        return {
+            "tx_id": int(self.tx[j]), "address_id_a": int(self.a[j]), "address_id_b": int(self.b[j]),
+            "heuristic": EVIDENCE_NAMES.get(int(self.kind[j]), "?"),
+            "change_heuristics": [HEURISTIC_NAMES[k] for k in range(len(HEURISTIC_NAMES)) if sup >> k & 1],
+            "provisional": j >= self.n_settled,
+        }
+
+
+class _Lazy:
+    """Concatenation of a memory-mapped array and an in-memory one, indexed lazily."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray):
+        self.first, self.second = first, second
+        self.n = first.shape[0]
+
+    def __getitem__(self, j: int):
+        return self.first[j] if j < self.n else self.second[j - self.n]
+
+
+def _cat(root, spec_a: dict, spec_b: dict) -> _Lazy:
+    return _Lazy(R.read_array(root, spec_a), R.read_array(root, spec_b))
+
+
+def shortest_path(ev: Evidence, src: int, dst: int, max_visits: int | None = None) -> list[int] | None:
+    """Edge ids of a shortest evidence path from src to dst (None: not linked).
+    Searches from both ends, expanding the smaller frontier."""
+    if src == dst:
+        return []
+    seen = [{src: (-1, -1)}, {dst: (-1, -1)}]  # address -> (edge, previous address)
+    frontier = [deque([src]), deque([dst])]
+    visits = 0
+    while frontier[0] and frontier[1]:
+        side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
+        for _ in range(len(frontier[side])):
+            x = frontier[side].popleft()
+            for j, y in ev.neighbours(x):
+                if y in seen[side]:
+                    continue
+                seen[side][y] = (j, x)
+                if y in seen[1 - side]:
+                    return _join(seen, y)
+                frontier[side].append(y)
+                visits += 1
+                if max_visits is not None and visits > max_visits:
+                    return None
+    return None
+
+
+def _join(seen, meet: int) -> list[int]:
+    left = []
+    x = meet
+    while seen[0][x][0] >= 0:
+        j, x = seen[0][x]
+        left.append(j)
+    left.reverse()
+    right = []
+    x = meet
+    while seen[1][x][0] >= 0:
+        j, x = seen[1][x]
+        right.append(j)
+    return left + right

@@ -1,0 +1,95 @@
+"""The screening snapshot behind the instant `chaintrail screen`: it answers
+clean addresses exactly as the full screening does, hands every hit,
+invalid or unsure address to the full command, and is never used stale."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_attribution_fixtures import run_cli, screened_store  # noqa: F401
+
+from chaintrail.attribution.screen_snapshot import FILE, Snapshot, open_current, read_manifest
+from chaintrail.attribution.screening import Screener
+from chaintrail.attribution.service import import_tags
+from chaintrail.chain import open as open_chain
+from chaintrail.cli import launch
+from chaintrail.store.string_hash import string_hash_reference
+from chaintrail.store.string_hash_kernels import hash_string_array
+
+GENESIS = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"  # on chain, neither listed nor tagged
+NEVER_SEEN = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"  # valid, not in blocks 0-599
+UPPER = "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4"  # valid bech32 in capitals
+YAN = "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h"  # on OFAC's list
+ARCHIVE = "1Archive1n2C579dMsAu3iC6tWzuQJz8dN"  # tagged
+
+
+@settings(deadline=None)
+@given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=80), max_size=30))
+def test_plain_hash_equals_the_kernel(strings):
+    a, b = hash_string_array(pa.array(strings, pa.string()))
+    assert [(int(x), int(y)) for x, y in zip(a, b)] == [string_hash_reference(s) for s in strings]
+
+
+def _fast(store, *addresses, json_out=True):
+    opts = launch._parse_screen(["screen", *addresses, "--store", str(store)]
+                                + (["--json"] if json_out else []))
+    return launch._fast_screen(opts)
+
+
+def test_clean_addresses_answer_like_the_full_screening(screened_store, capsys):  # noqa: F811
+    store = screened_store["path"]
+    clean = [GENESIS, NEVER_SEEN, UPPER]
+    assert _fast(store, *clean) == 0  # settled without the full command
+    fast = json.loads(capsys.readouterr().out)
+    full = [r.to_dict() for r in Screener(open_chain(store)).screen(clean)]
+    assert fast == {"exit_status": 0, "results": full}
+    p = run_cli("screen", *clean, "--store", store)
+    assert p.returncode == 0 and p.stdout.split() == ["clean", GENESIS, "clean", NEVER_SEEN,
+                                                       "clean", UPPER]
+
+
+def test_hits_and_invalid_addresses_go_to_the_full_command(screened_store):  # noqa: F811
+    store = screened_store["path"]
+    snap = open_current(store, read_manifest(store))
+    assert snap is not None and len(snap) > 400_000  # every tagged and listed address
+    for address in (YAN, ARCHIVE, GENESIS[:-1] + "b"):
+        assert _fast(store, GENESIS, address) is None
+    p = run_cli("screen", GENESIS, YAN, "--store", store)
+    assert p.returncode == 1 and "HIT" in p.stdout and "listed" in p.stdout
+    p = run_cli("screen", GENESIS[:-1] + "b", "--store", store)
+    assert p.returncode == 2
+
+
+def test_an_import_rebuilds_the_snapshot_and_a_stale_one_is_ignored(screened_store, tmp_path):  # noqa: F811
+    store = tmp_path / "store"
+    shutil.copytree(screened_store["path"], store)
+    old = (store / FILE).read_bytes()
+    tags = tmp_path / "new.csv"
+    tags.write_text("address,label,category\n" + GENESIS + ",the first address,miner\n")
+    import_tags(store, [tags])
+    assert _fast(store, GENESIS) is None  # rebuilt: the genesis address is now of interest
+    (store / FILE).write_bytes(old)  # a snapshot from before the import
+    assert Snapshot(store / FILE).stamp != "" and open_current(store, read_manifest(store)) is None
+    assert _fast(store, GENESIS) is None
+    p = run_cli("screen", GENESIS, "--store", store)
+    assert p.returncode == 1 and "the first address" in p.stdout
+    (store / FILE).unlink()  # no snapshot at all: the full command still answers
+    p = run_cli("screen", NEVER_SEEN, "--store", store, "--json")
+    assert p.returncode == 0 and json.loads(p.stdout)["results"][0]["status"] == "clean"
+
+
+def test_the_fast_path_imports_no_heavy_library(screened_store):  # noqa: F811
+    import subprocess
+
+    code = ("import sys; from chaintrail.cli import launch; "
+            f"sys.argv = ['chaintrail', 'screen', {GENESIS!r}, '--store', {str(screened_store['path'])!r}]\n"
+            "try:\n    launch.main()\nexcept SystemExit as e:\n"
+            "    heavy = [m for m in ('numpy', 'numba', 'duckdb', 'pyarrow', 'pandas', 'typer') if m in sys.modules]\n"
+            "    print(e.code, heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.splitlines()[-1] == "0 []"
