@@ -53,7 +53,8 @@ def run(results, work: Path, quick: bool = False, repeats: int | None = None) ->
         p_tx_s = median([p["tx_per_s"] for p in parses])
         detail[label] = {
             "corpus": {"txs": txs, "bytes": nbytes, "blocks": runs[0]["blocks_applied"], **info},
-            "ingest_runs": [{k: r[k] for k in ("wall_s", "peak_rss_mb", "elapsed_s")} for r in runs],
+            "ingest_runs": [{k: r.get(k) for k in ("wall_s", "peak_rss_mb", "elapsed_s", "phases_s", "index")}
+                            for r in runs],
             "parse_runs": parses,
             "ingest_tx_per_s": tx_s, "ingest_mb_per_s": mb_s, "peak_rss_mb": rss,
             "parse_mb_per_s": p_mb_s, "parse_tx_per_s": p_tx_s,

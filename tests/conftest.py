@@ -53,3 +53,39 @@ def chain_0_599(tmp_path_factory):
     return open_chain(store)
 
 
+
+
+@pytest.fixture(scope="session")
+def eco(tmp_path_factory) -> dict:
+    """The tracing tests' simulated donation economy, clustered and tagged (built once)."""
+    from test_trace_fixtures import economy
+
+    return economy(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def eco_chain(eco):
+    """A read-only handle on the economy's store."""
+    import chaintrail as ct
+
+    return ct.open(eco["store"])
+
+
+@pytest.fixture(scope="session")
+def eco_truth(eco) -> dict:
+    """The economy's true donation sources, from the simulator's truth."""
+    from chaintrail.trace.truthcheck import true_donation_sources
+
+    return true_donation_sources(eco["truth"])
+
+
+@pytest.fixture(scope="session")
+def eco_api(eco):
+    """An httpx client on the REST API over the economy's store (ASGI, no server)."""
+    from test_api_fixtures import Api
+
+    from chaintrail.api import create_app
+
+    client = Api(create_app(eco["store"]))
+    yield client
+    client.close()

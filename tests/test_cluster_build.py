@@ -309,12 +309,19 @@ def test_chain_cluster_of_matches_the_lookups(built):
     first, last = a.address_text(int(members[0])), a.address_text(int(members[-1]))
     cl = chain.cluster_of(last)
     assert cl.cluster_id == big and len(cl) == members.size
-    assert cl == chain.cluster(big)
+    assert cl == chain.cluster(big) == chain.cluster_of(chain.address(last))  # text or Address
     assert cl.addresses(limit=3) == [a.address_text(int(x)) for x in members[:3]]
     assert cl.addresses(limit=2, offset=members.size - 1) == [last]
     assert first in cl and a.address_text(int(np.nonzero(ids != big)[0][0])) not in cl
     row = chain.sql("SELECT n_txs, balance FROM clusters WHERE cluster_id = ?", params=[big]).fetchall()[0]
     assert (cl.n_txs, cl.balance) == row
+    df = cl.to_pandas()
+    assert list(df["address"]) == [a.address_text(int(x)) for x in members]
+    g = cl.to_networkx()  # the recorded merges join exactly the cluster's addresses
+    import networkx as nx
+
+    assert set(g.nodes) == set(df["address"]) and nx.is_connected(g) and not g.graph["truncated"]
+    assert all(d["heuristic"] for _, _, d in g.edges(data=True))
     w = cl.why(last)  # from the cluster's oldest address
     assert w["linked"] and w["steps"][0]["from"] == first and w["steps"][-1]["to"] == last
     assert cl.tags == []  # no attribution room in this store

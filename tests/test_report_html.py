@@ -11,22 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from test_api_fixtures import Api, browser_skip_reason, chromium
-from test_trace_fixtures import economy  # noqa: I001
-
-
-@pytest.fixture(scope="module")
-def eco(tmp_path_factory):
-    return economy(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def api(eco):
-    from chaintrail.api import create_app
-
-    client = Api(create_app(eco["store"]))
-    yield client
-    client.close()
+from test_api_fixtures import browser_skip_reason, chromium
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +52,11 @@ def test_report_is_self_contained(address_report):
     assert "cytoscape" in html and "ChaintrailTraceView.mount" in html  # the library is inlined
 
 
-def test_report_figures_are_the_apis(address_report, api, donation):
+def test_report_figures_are_the_apis(address_report, eco_api, donation):
     html = address_report.read_text()
-    a = api.get(f"/api/v1/addresses/{donation}").json()
+    a = eco_api.get(f"/api/v1/addresses/{donation}").json()
     assert donation in html and f"{a['n_txs']:,}" in html
-    exp = api.get("/api/v1/exposure", params={"target": donation, "max_hops": 3, "explain": True}).json()
+    exp = eco_api.get("/api/v1/exposure", params={"target": donation, "max_hops": 3, "explain": True}).json()
     evidence_txids = {t for side in ("incoming", "outgoing") if exp.get(side)
                       for depth in ("direct", "indirect") for f in exp[side][depth]
                       for ev in f["evidence"] for t in ev["txids"]}
@@ -83,7 +68,7 @@ def test_report_figures_are_the_apis(address_report, api, donation):
         for f in (exp.get(side) or {}).get("direct", [])[:5]:
             assert f["label"] in html  # the entities of the exposure tables
     graph = _graph_data(html)
-    g = api.get("/api/v1/trace", params={"start": donation, "max_hops": 3, "max_nodes": 400}).json()
+    g = eco_api.get("/api/v1/trace", params={"start": donation, "max_hops": 3, "max_nodes": 400}).json()
     assert {n["node"] for n in graph["nodes"]} == {n["node"] for n in g["nodes"]}
     assert graph["summary"]["injected"] == g["summary"]["injected"]
     assert html.count("<svg") >= 3  # exposure charts
@@ -127,8 +112,8 @@ def test_report_opens_offline_and_is_interactive(address_report, tmp_path):
     assert requests == [address_report.as_uri()] and not errors
 
 
-def test_cluster_report(eco, api, tmp_path):
-    big = api.get("/api/v1/search", params={"q": "cluster:0"})  # any valid request warms the app
+def test_cluster_report(eco, eco_api, tmp_path):
+    big = eco_api.get("/api/v1/search", params={"q": "cluster:0"})  # any valid request warms the app
     assert big.status_code == 200
     import chaintrail as ct
 
@@ -140,7 +125,7 @@ def test_cluster_report(eco, api, tmp_path):
     info = json.loads(p.stdout)
     html = out.read_text()
     assert info["bytes"] == len(html.encode()) and f"Cluster {cid}" in html and f"{n:,}" in html
-    summary = api.get(f"/api/v1/clusters/{cid}").json()
+    summary = eco_api.get(f"/api/v1/clusters/{cid}").json()
     assert all(lab["label"] in html for lab in summary["labels"][:3])
     assert _graph_data(html)["summary"]["start"]["ref"] == f"cluster:{cid}"
 
@@ -154,8 +139,8 @@ def test_report_bad_reference(eco, tmp_path):
     assert p.returncode != 0 and len(p.stderr.strip().splitlines()) == 1
 
 
-def test_report_download_from_the_ui(api, donation):
-    r = api.get("/report", params={"ref": donation, "max_hops": 2})
+def test_report_download_from_the_ui(eco_api, donation):
+    r = eco_api.get("/report", params={"ref": donation, "max_hops": 2})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert r.headers["content-disposition"].startswith("attachment;")
     assert donation in r.text and "graph-data" in r.text

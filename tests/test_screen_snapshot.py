@@ -93,3 +93,25 @@ def test_the_fast_path_imports_no_heavy_library(screened_store):  # noqa: F811
             "    print(e.code, heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.splitlines()[-1] == "0 []"
+
+
+def test_a_cluster_build_refreshes_the_snapshot(screened_store, tmp_path, capsys):  # noqa: F811
+    from chaintrail.cluster.build import build_clusters
+
+    store = tmp_path / "store"
+    shutil.copytree(screened_store["path"], store)
+    build_clusters(str(store))
+    manifest = read_manifest(store)
+    assert manifest["extra"].get("clusters") and open_current(store, manifest) is not None
+    # still settled instantly, now with the cluster ids the full screening gives
+    assert _fast(store, NEVER_SEEN, GENESIS) == 0
+    fast = json.loads(capsys.readouterr().out)
+    full = [r.to_dict() for r in Screener(open_chain(store)).screen([NEVER_SEEN, GENESIS])]
+    assert fast == {"exit_status": 0, "results": full} and full[1]["cluster_id"] is not None
+    # an address in the same cluster as a listed one is of interest now
+    chain = open_chain(store)
+    mates = chain.sql("""SELECT m.address FROM addresses m JOIN addresses s USING (cluster_id)
+                         WHERE s.address IN (SELECT address FROM sanctions) AND m.address <> s.address
+                         LIMIT 1""").fetchall()
+    for (mate,) in mates:
+        assert _fast(store, mate) is None

@@ -11,32 +11,16 @@ import sys
 
 import networkx as nx
 import pytest
-from test_trace_fixtures import economy  # noqa: I001
 
 import chaintrail as ct
 from chaintrail.trace import privacy_audit
 from chaintrail.trace.policies import POLICY_NAMES
-from chaintrail.trace.truthcheck import donation_check, true_donation_sources
+from chaintrail.trace.truthcheck import donation_check
 
 
 @pytest.fixture(scope="module")
-def eco(tmp_path_factory):
-    return economy(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def chain(eco):
-    return ct.open(eco["store"])
-
-
-@pytest.fixture(scope="module")
-def truth(eco):
-    return true_donation_sources(eco["truth"])
-
-
-@pytest.fixture(scope="module")
-def check(chain, eco):
-    return donation_check(chain, eco["truth"], hops=3)
+def check(eco_chain, eco):
+    return donation_check(eco_chain, eco["truth"], hops=3)
 
 
 def test_payments_are_the_true_donations(check):
@@ -62,10 +46,10 @@ def test_audit_against_truth(check, policy):
     assert est["audit_direct_value_share"] <= est["audit_within_k_value_share"] <= 1.0
 
 
-def test_audit_report_and_html(chain, truth, tmp_path):
-    rep = privacy_audit(chain, [truth["donation_address"]], hops=2, policies=("haircut", "fifo"))
+def test_audit_report_and_html(eco_chain, eco_truth, tmp_path):
+    rep = privacy_audit(eco_chain, [eco_truth["donation_address"]], hops=2, policies=("haircut", "fifo"))
     inc = rep.policies["haircut"]["incoming"]
-    assert inc.payments == truth["transactions"] and inc.value == truth["value"]
+    assert inc.payments == eco_truth["transactions"] and inc.value == eco_truth["value"]
     assert inc.counts["custodial_within_k"] >= inc.counts["custodial_direct"] > 0
     assert inc.by_service and all(s["category"] == "exchange" for s in inc.by_service)
     assert rep.findings and any("custodial" in f for f in rep.findings)
@@ -99,8 +83,8 @@ def invoke(*args):
     return r.output
 
 
-def test_cli_trace_formats(eco, truth, tmp_path):
-    store, addr = eco["store"], truth["donation_address"]
+def test_cli_trace_formats(eco, eco_truth, tmp_path):
+    store, addr = eco["store"], eco_truth["donation_address"]
     d = json.loads(invoke("trace", addr, "--max-hops", 3, "--stop-at", "exchange", "--json",
                           "--store", store))
     assert d["summary"]["conserved"] and any(t["kind"] == "entity" for t in d["terminals"])
@@ -117,20 +101,20 @@ def test_cli_trace_formats(eco, truth, tmp_path):
     assert p.returncode != 0 and p.stderr.strip().count("\n") == 0 and "unknown policy" in p.stderr
 
 
-def test_cli_small_trace_matches_kernel(eco, chain, truth):
+def test_cli_small_trace_matches_kernel(eco, eco_chain, eco_truth):
     """A command-line process runs a small trace in plain Python (no JIT start-up): its answer is
     the kernel's, to the satoshi."""
     from chaintrail.trace import api, labels
     from chaintrail.trace.start import resolve_start
 
-    a = chain._arrays
-    for o in resolve_start(chain, truth["donation_address"]).outputs.tolist():  # a payment received
-        res = api.trace(chain, [o], "backward", "haircut", max_hops=3, engine="kernel")
+    a = eco_chain._arrays
+    for o in resolve_start(eco_chain, eco_truth["donation_address"]).outputs.tolist():  # a payment received
+        res = api.trace(eco_chain, [o], "backward", "haircut", max_hops=3, engine="kernel")
         if 3 < res.n_txs and res.work < 5_000:
             break
     assert 3 < res.n_txs and res.work < 5_000
     ref = labels.outpoints(a, [o])[0]
-    res = api.trace(chain, ref, "backward", "haircut", max_hops=3, engine="kernel")
+    res = api.trace(eco_chain, ref, "backward", "haircut", max_hops=3, engine="kernel")
     p = run("trace", ref, "--max-hops", 3, "--json", "--store", eco["store"])
     assert p.returncode == 0, p.stderr
     got = json.loads(p.stdout)
@@ -142,8 +126,8 @@ def test_cli_small_trace_matches_kernel(eco, chain, truth):
     assert got == want
 
 
-def test_cli_exposure_and_audit(eco, truth, tmp_path):
-    store, addr = eco["store"], truth["donation_address"]
+def test_cli_exposure_and_audit(eco, eco_truth, tmp_path):
+    store, addr = eco["store"], eco_truth["donation_address"]
     out = invoke("exposure", addr, "--direction", "incoming", "--max-hops", 3, "--explain",
                  "--store", store)
     assert "direct exposure" in out and "hop 1:" in out

@@ -6,38 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_trace_fixtures import economy  # noqa: I001
 
-import chaintrail as ct
 from chaintrail.trace import exposure
-from chaintrail.trace.truthcheck import true_donation_sources
 
 
 @pytest.fixture(scope="module")
-def eco(tmp_path_factory):
-    return economy(tmp_path_factory.getbasetemp())
+def incoming(eco_chain, eco_truth):
+    return exposure(eco_chain, eco_truth["donation_address"], "incoming", max_hops=3, explain=True).incoming
 
 
-@pytest.fixture(scope="module")
-def chain(eco):
-    return ct.open(eco["store"])
-
-
-@pytest.fixture(scope="module")
-def truth(eco):
-    return true_donation_sources(eco["truth"])
-
-
-@pytest.fixture(scope="module")
-def incoming(chain, truth):
-    return exposure(chain, truth["donation_address"], "incoming", max_hops=3, explain=True).incoming
-
-
-def test_direct_exposure_matches_truth(incoming, truth):
+def test_direct_exposure_matches_truth(incoming, eco_truth):
     """Share of donated value paid straight by exchanges: within half a point of the truth."""
     direct = sum(f.amount for f in incoming.direct if f.category == "exchange")
-    assert incoming.external == truth["value"]  # the outside value is exactly what was donated
-    assert abs(direct / incoming.external - truth["by_source"]["exchange_withdrawal"]["value_share"]) < 0.005
+    assert incoming.external == eco_truth["value"]  # the outside value is exactly what was donated
+    assert abs(direct / incoming.external - eco_truth["by_source"]["exchange_withdrawal"]["value_share"]) < 0.005
 
 
 def test_every_satoshi_accounted(incoming):
@@ -52,34 +34,34 @@ def test_every_satoshi_accounted(incoming):
     assert not incoming.budget_exhausted
 
 
-def test_explain_gives_the_transactions(chain, incoming, truth):
-    target_txs = {int(chain._arrays.out_tx[o]) for o in chain.address(truth["donation_address"]).output_ids}
+def test_explain_gives_the_transactions(eco_chain, incoming, eco_truth):
+    target_txs = {int(eco_chain._arrays.out_tx[o]) for o in eco_chain.address(eco_truth["donation_address"]).output_ids}
     f = incoming.direct[0]
     assert f.evidence and sum(e["amount"] for e in f.evidence) <= f.amount
     for ev in f.evidence:
         assert ev["hop"] == 1 and ev["txids"]
-        assert {chain.tx(t).tx_id for t in ev["txids"]} <= target_txs  # the target's own txs
+        assert {eco_chain.tx(t).tx_id for t in ev["txids"]} <= target_txs  # the target's own txs
     ind = [e for f in incoming.indirect for e in f.evidence]
     assert ind
     for ev in ind[:20]:
         assert len(ev["path"]) == ev["hop"]
-        assert chain.tx(ev["path"][-1]["txid"]).tx_id in target_txs  # the path ends at the target
+        assert eco_chain.tx(ev["path"][-1]["txid"]).tx_id in target_txs  # the path ends at the target
 
 
-def test_outgoing_exposure(chain, truth):
-    out = exposure(chain, truth["donation_address"], "outgoing", max_hops=2).outgoing
+def test_outgoing_exposure(eco_chain, eco_truth):
+    out = exposure(eco_chain, eco_truth["donation_address"], "outgoing", max_hops=2).outgoing
     assert out.total == out.internal + out.external
     # the organisation cashes out at an exchange now and then
     assert any(f.category == "exchange" for f in out.direct)
 
 
-def test_exposure_of_an_exchange_cluster(chain):
-    rows = chain.sql("""
+def test_exposure_of_an_exchange_cluster(eco_chain):
+    rows = eco_chain.sql("""
         SELECT c.cluster_id, c.n_addresses FROM clusters c
         JOIN addresses a ON a.cluster_id = c.cluster_id JOIN tags t ON t.address = a.address
         WHERE t.category = 'exchange' GROUP BY 1, 2 ORDER BY 2 DESC LIMIT 1""").fetchall()
     cid = int(rows[0][0])
-    rep = exposure(chain, f"cluster:{cid}", "both", max_hops=2, budget=200_000)
+    rep = exposure(eco_chain, f"cluster:{cid}", "both", max_hops=2, budget=200_000)
     assert rep.target.kind == "cluster" and rep.target_entities
     for side in rep.sides():
         own = set(rep.target_entities)
@@ -88,3 +70,14 @@ def test_exposure_of_an_exchange_cluster(chain):
     d = rep.to_dict()
     assert d["incoming"]["work"] > 0 and isinstance(d["outgoing"]["exposed_share"], float)
     assert np.isfinite(d["incoming"]["exposed_share"])
+
+
+def test_exposure_as_a_dataframe(eco_chain, eco_truth):
+    rep = exposure(eco_chain, eco_truth["donation_address"], "both", max_hops=2)
+    df = rep.to_pandas()
+    for side in rep.sides():
+        for depth, figs in (("direct", side.direct), ("indirect", side.indirect)):
+            rows = df[(df["direction"] == side.direction) & (df["depth"] == depth)]
+            assert list(rows["entity_id"]) == [f.entity_id for f in figs]
+            assert int(rows["amount"].sum()) == sum(f.amount for f in figs)
+    assert set(df["direction"]) == {"incoming", "outgoing"}

@@ -12,7 +12,6 @@ import random
 import networkx as nx
 import numpy as np
 import pytest
-from test_trace_fixtures import economy  # noqa: I001
 
 import chaintrail as ct
 from chaintrail.trace import api
@@ -28,32 +27,22 @@ ARRAYS = ("tx_first_in", "tx_n_in", "tx_first_out", "tx_n_out", "tx_flags", "tx_
 
 
 @pytest.fixture(scope="module")
-def eco(tmp_path_factory):
-    return economy(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def chain(eco):
-    return ct.open(eco["store"])
-
-
-@pytest.fixture(scope="module")
 def donation(eco):
     import pyarrow.parquet as pq
 
     return pq.read_table(eco["truth"] / "donations.parquet")["donation_address"][0].as_py()
 
 
-def _spent_outputs(chain) -> np.ndarray:
-    a = chain._arrays
+def _spent_outputs(eco_chain) -> np.ndarray:
+    a = eco_chain._arrays
     cb = (np.asarray(a.tx_flags)[np.asarray(a.out_tx)] & 1) != 0
     return np.nonzero(~cb & (np.asarray(a.out_value) > 0))[0]
 
 
-def test_kernel_matches_reference(chain):
+def test_kernel_matches_reference(eco_chain):
     """Every slot, piece and edge identical, for every policy, both directions, random options."""
-    a = chain._arrays
-    res = EntityResolver.from_chain(chain)
+    a = eco_chain._arrays
+    res = EntityResolver.from_chain(eco_chain)
     ref_arrays = FR.Arrays(*[np.asarray(getattr(a, n)).tolist() for n in ARRAYS])
     codes = np.asarray(res.codes(np.arange(a.counts["addresses"])))
     addr = np.asarray(a.out_address)
@@ -61,7 +50,7 @@ def test_kernel_matches_reference(chain):
     def entity_of(o):
         return int(codes[addr[o]]) if addr[o] >= 0 else -1
 
-    pool = _spent_outputs(chain)
+    pool = _spent_outputs(eco_chain)
     rng = random.Random(7)
     for trial in range(60):
         d, p = trial % 2, (trial // 2) % 5
@@ -72,7 +61,7 @@ def test_kernel_matches_reference(chain):
         budget = rng.choice([1_000_000, 5_000])
         rules = rng.choice([(), ("any",), ("exchange",), ("custodial",)])
         mask = res.stop_mask(rules)
-        raw = Raw.of(FK.propagate(d, p, starts, hops, min_value, budget, *chain_arrays(chain),
+        raw = Raw.of(FK.propagate(d, p, starts, hops, min_value, budget, *chain_arrays(eco_chain),
                                   *res.kernel_args(), mask), d)
         slots, edges, work, exhausted, n_txs = FR.propagate(
             d, p, starts.tolist(), hops, min_value, budget, ref_arrays, entity_of,
@@ -97,8 +86,8 @@ def test_kernel_matches_reference(chain):
 
 @pytest.mark.parametrize("policy", POLICY_NAMES)
 @pytest.mark.parametrize("direction", ["backward", "forward"])
-def test_hops_are_path_lengths(chain, donation, policy, direction):
-    res = api.trace(chain, donation, direction, policy, max_hops=5)
+def test_hops_are_path_lengths(eco_chain, donation, policy, direction):
+    res = api.trace(eco_chain, donation, direction, policy, max_hops=5)
     e = res.edges_raw
     rec = res.terminal_records()
     assert rec["hop"].max() <= 5 and e["hop"].min() >= 1
@@ -118,34 +107,34 @@ def test_hops_are_path_lengths(chain, donation, policy, direction):
                      "coinbase", "returned", "fee"}
 
 
-def test_stop_at_ends_the_flow(chain, donation):
-    res = api.trace(chain, donation, "backward", "haircut", max_hops=6, stop_at="exchange")
+def test_stop_at_ends_the_flow(eco_chain, donation):
+    res = api.trace(eco_chain, donation, "backward", "haircut", max_hops=6, stop_at="exchange")
     stops = [t for t in res.terminals() if t["kind"] == "entity"]
     assert stops and all(t["category"] == "exchange" for t in stops)
     stopped = set(res.terminal_records()["output"][res.terminal_records()["kind"] == FK.F_STOP].tolist())
     # nothing flows on from a stopped output (backward: it is never a demanded destination)
     assert not stopped & set(res.edges_raw["dst"].tolist())
-    nothing = api.trace(chain, donation, "backward", "haircut", max_hops=6)
+    nothing = api.trace(eco_chain, donation, "backward", "haircut", max_hops=6)
     assert not [t for t in nothing.terminals() if t["kind"] == "entity"]
     with pytest.raises(TraceError):
-        api.trace(chain, donation, stop_at="exchnage")
+        api.trace(eco_chain, donation, stop_at="exchnage")
 
 
-def test_budget_stops_and_says_so(chain):
+def test_budget_stops_and_says_so(eco_chain):
     """A trace into a busy exchange hot wallet stops at the budget, flags it, still conserves."""
-    a = chain._arrays
+    a = eco_chain._arrays
     busiest = int(np.argmax(np.diff(np.asarray(a.ao_start))))
     ref = a.address_text(busiest)
-    res = api.trace(chain, ref, "backward", "haircut", max_hops=50, budget=3_000)
+    res = api.trace(eco_chain, ref, "backward", "haircut", max_hops=50, budget=3_000)
     assert res.budget_exhausted and res.work <= 3_000 + 50_000
     assert any(t["kind"] == "budget" for t in res.terminals())
     assert res.conserved
-    full = api.trace(chain, ref, "backward", "haircut", max_hops=2)
+    full = api.trace(eco_chain, ref, "backward", "haircut", max_hops=2)
     assert not full.budget_exhausted
 
 
-def test_min_value_floor(chain, donation):
-    res = api.trace(chain, donation, "backward", "haircut", max_hops=6, min_value=50_000)
+def test_min_value_floor(eco_chain, donation):
+    res = api.trace(eco_chain, donation, "backward", "haircut", max_hops=6, min_value=50_000)
     rec = res.terminal_records()
     floors = rec["kind"] == FK.F_FLOOR
     assert floors.any() and res.conserved
@@ -153,28 +142,28 @@ def test_min_value_floor(chain, donation):
     assert (s["amount"][(~s["start"]) & (s["fate"] == FK.F_CONSUMED)] >= 50_000).all()
 
 
-def test_start_forms(chain, eco):
-    a = chain._arrays
+def test_start_forms(eco_chain, eco):
+    a = eco_chain._arrays
     t = int(np.nonzero(np.asarray(a.tx_n_out) >= 3)[0][-1])
     txid = bytes(a.tx_hash[t]).hex()
     first = int(a.tx_first_out[t])
-    r = api.trace(chain, f"{txid}:1", "forward", "fifo", max_hops=2)
+    r = api.trace(eco_chain, f"{txid}:1", "forward", "fifo", max_hops=2)
     assert r.start.outputs.tolist() == [first + 1] and r.start.kind == "output"
-    r = api.trace(chain, txid, "forward", "fifo", max_hops=2)
+    r = api.trace(eco_chain, txid, "forward", "fifo", max_hops=2)
     assert r.start.outputs.tolist() == list(range(first, first + int(a.tx_n_out[t])))
     aid = int(a.out_address[first])
-    r = api.trace(chain, a.address_text(aid), max_hops=1)
-    assert set(r.start.outputs.tolist()) == set(chain.address(a.address_text(aid)).output_ids.tolist())
-    cid = int(chain.sql("SELECT cluster_id FROM clusters ORDER BY n_addresses DESC LIMIT 1").fetchall()[0][0])
-    r = api.trace(chain, f"cluster:{cid}", max_hops=1, budget=10_000)
-    members = chain.sql("SELECT count(*) FROM addresses WHERE cluster_id = ?", params=[cid]).fetchall()[0][0]
+    r = api.trace(eco_chain, a.address_text(aid), max_hops=1)
+    assert set(r.start.outputs.tolist()) == set(eco_chain.address(a.address_text(aid)).output_ids.tolist())
+    cid = int(eco_chain.sql("SELECT cluster_id FROM clusters ORDER BY n_addresses DESC LIMIT 1").fetchall()[0][0])
+    r = api.trace(eco_chain, f"cluster:{cid}", max_hops=1, budget=10_000)
+    members = eco_chain.sql("SELECT count(*) FROM addresses WHERE cluster_id = ?", params=[cid]).fetchall()[0][0]
     assert r.start.address_ids.size == members
     with pytest.raises(ct.errors.NotFoundError if hasattr(ct, "errors") else Exception):
-        api.trace(chain, f"{txid}:{int(a.tx_n_out[t])}")
+        api.trace(eco_chain, f"{txid}:{int(a.tx_n_out[t])}")
 
 
-def test_exports_round_trip(chain, donation, tmp_path):
-    res = api.trace(chain, donation, "backward", "haircut", max_hops=2, stop_at="custodial",
+def test_exports_round_trip(eco_chain, donation, tmp_path):
+    res = api.trace(eco_chain, donation, "backward", "haircut", max_hops=2, stop_at="custodial",
                     level="address")
     data = json.loads(res.to_json())
     assert data["summary"]["conserved"] and data["summary"]["direction"] == "backward"
@@ -192,7 +181,7 @@ def test_exports_round_trip(chain, donation, tmp_path):
     gx = res.to_networkx("cluster")
     assert any(n.startswith("cluster:") for n in gx.nodes)
     # one hop back, the edges into the starting set explain all of its value but what was mined
-    out = api.trace(chain, donation, "backward", "fifo", max_hops=1)
+    out = api.trace(eco_chain, donation, "backward", "fifo", max_hops=1)
     first = out.edges_raw["hop"] == 1
     rec = out.terminal_records()
     assert int(out.edges_raw["amount"][first].sum()) == out.injected - int(
@@ -200,8 +189,8 @@ def test_exports_round_trip(chain, donation, tmp_path):
     assert (rec["hop"][rec["kind"] == 100] == 1).all()  # flows back into the start: 1 hop
 
 
-def test_path_evidence(chain, donation):
-    res = api.trace(chain, donation, "backward", "haircut", max_hops=4, stop_at="exchange")
+def test_path_evidence(eco_chain, donation):
+    res = api.trace(eco_chain, donation, "backward", "haircut", max_hops=4, stop_at="exchange")
     rec = res.terminal_records()
     sel = (rec["kind"] == FK.F_STOP) & (rec["hop"] >= 2)
     assert sel.any()
@@ -212,7 +201,7 @@ def test_path_evidence(chain, donation):
     for x, y in zip(steps, steps[1:]):
         assert x["target"] == y["source"]  # a chain in money-flow order
     start = set(res.start.outputs.tolist())
-    assert chain.tx(steps[-1]["txid"]).tx_id in {int(chain._arrays.out_tx[o]) for o in start}
+    assert eco_chain.tx(steps[-1]["txid"]).tx_id in {int(eco_chain._arrays.out_tx[o]) for o in start}
 
 
 def test_bare_store_is_unattributed(eco, donation):
@@ -241,44 +230,44 @@ def test_resolver_cache_round_trip(eco):
     assert np.array_equal(loaded.codes(probe), built.codes(probe))
 
 
-def test_engines_agree(chain, donation):
+def test_engines_agree(eco_chain, donation):
     """The plain-Python engine (small traces of a fresh process) and the kernel give the same
     result, budgets included; engine "auto" hands a trace that outgrows PY_WORK to the kernel."""
     from chaintrail.trace.engine import PY_WORK, run_trace
     from chaintrail.trace.start import Start, resolve_start
 
-    pool = _spent_outputs(chain)
+    pool = _spent_outputs(eco_chain)
     rng = random.Random(11)
     cases = [(Start("x", "outputs", np.array([int(pool[rng.randrange(pool.size)])], np.int64)),
               rng.choice([3, 6]), rng.choice([PY_WORK, 100_000])) for _ in range(12)]
-    cases.append((resolve_start(chain, donation), 2, 3_000))  # a big start that runs out of budget
+    cases.append((resolve_start(eco_chain, donation), 2, 3_000))  # a big start that runs out of budget
     for k, (st, hops, budget) in enumerate(cases):
         d, p = ("backward", "forward")[k % 2], POLICY_NAMES[k % 5]
         stop = (None, "exchange", "any")[k % 3]
-        got = [run_trace(chain, st, d, p, hops, 0, budget, stop, "address", engine=e).to_dict()
+        got = [run_trace(eco_chain, st, d, p, hops, 0, budget, stop, "address", engine=e).to_dict()
                for e in ("python", "kernel")]
         for g in got:
             g["summary"].pop("elapsed_s")
         assert [g["summary"].pop("engine") for g in got] == ["python", "kernel"]
         assert got[0] == got[1], (k, d, p, stop)
     assert got[0]["summary"]["budget_exhausted"]
-    big = run_trace(chain, resolve_start(chain, donation), "backward", "haircut", 4, 0, 1_000_000)
+    big = run_trace(eco_chain, resolve_start(eco_chain, donation), "backward", "haircut", 4, 0, 1_000_000)
     assert big.params["engine"] == "kernel" and not big.budget_exhausted and big.work > PY_WORK
 
 
-def test_chain_trace_api(chain, donation):
+def test_chain_trace_api(eco_chain, donation):
     """chain.trace(...) as the Python API documents it: tables, networkx, pandas, exposure."""
-    res = chain.trace(donation, direction="backward", policy="fifo", max_hops=3)
+    res = eco_chain.trace(donation, direction="backward", policy="fifo", max_hops=3)
     assert res.policy == "fifo" and res.conserved
     g = res.to_networkx()
     assert g.number_of_edges() == len(res.edge_table()["amount"])
     frames = res.to_pandas()
     assert int(frames["terminals"]["amount"].sum()) == res.injected
     exp = res.exposure()
-    want = chain.exposure(donation, "incoming", max_hops=3, policy="fifo").incoming
+    want = eco_chain.exposure(donation, "incoming", max_hops=3, policy="fifo").incoming
     assert [f.to_dict() for f in exp.direct] == [f.to_dict() for f in want.direct]
     assert exp.external == want.external and exp.direct
-    stopped = chain.trace(donation, max_hops=3, stop_at="any", level="address")
+    stopped = eco_chain.trace(donation, max_hops=3, stop_at="any", level="address")
     assert stopped.exposure().to_dict()["direct"] == want.to_dict()["direct"]
-    audit = chain.privacy_audit(donation, hops=2)
+    audit = eco_chain.privacy_audit(donation, hops=2)
     assert audit.findings

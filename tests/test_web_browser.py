@@ -12,7 +12,6 @@ import json
 import httpx
 import pytest
 from test_api_fixtures import browser_skip_reason, chromium, running
-from test_trace_fixtures import economy  # noqa: I001
 
 pytestmark = pytest.mark.skipif(browser_skip_reason() is not None, reason=browser_skip_reason() or "")
 
@@ -22,11 +21,6 @@ SAT = 100_000_000
 def btc(sat: int) -> str:
     """The graph's edge caption of an amount (BTC, trailing zeros dropped)."""
     return f"{sat / SAT:.8f}".rstrip("0").rstrip(".") + " BTC"
-
-
-@pytest.fixture(scope="module")
-def eco(tmp_path_factory):
-    return economy(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="module")

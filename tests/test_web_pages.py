@@ -8,12 +8,6 @@ import re
 
 import pytest
 from test_api_fixtures import Api
-from test_trace_fixtures import economy  # noqa: I001
-
-
-@pytest.fixture(scope="module")
-def eco(tmp_path_factory):
-    return economy(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="module")

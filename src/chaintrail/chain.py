@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
 
 from chaintrail.bitcoin.address import decode_address
@@ -21,9 +20,12 @@ from chaintrail.bitcoin.networks import Network, get_network
 from chaintrail.errors import NotFoundError, StoreError
 from chaintrail.objects import Address, Block, Tx, TxInput, TxOutput
 from chaintrail.store.arrays import ChainArrays
-from chaintrail.store.schema import SCHEMA_VERSION
+from chaintrail.store.manifest import SCHEMA_VERSION
 from chaintrail.store.store import Store
 from chaintrail.store.string_hash import string_hash_reference
+
+if TYPE_CHECKING:  # loaded with the first query (Store.connect)
+    import duckdb
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -49,6 +51,7 @@ class Table:
         return Table(self._chain, self.name, self._filters, tuple(columns))
 
     def relation(self) -> duckdb.DuckDBPyRelation:
+        """The rows as a DuckDB relation, for further SQL-style composition."""
         cols = ", ".join(f'"{c}"' for c in self._columns) or "*"
         conds, params = [], []
         for col, value in self._filters:
@@ -61,15 +64,19 @@ class Table:
         return self._chain.sql(f"SELECT {cols} FROM {self.name}{where}", params=params or None)
 
     def to_arrow(self):
+        """The rows as an Arrow table."""
         return self.relation().arrow()
 
     def to_pandas(self):
+        """The rows as a pandas DataFrame."""
         return self.relation().df()
 
     def to_polars(self):
+        """The rows as a polars DataFrame."""
         return self.relation().pl()
 
     def count(self) -> int:
+        """The number of rows."""
         return int(self.relation().aggregate("count(*)").fetchall()[0][0])
 
     def __repr__(self) -> str:
@@ -139,6 +146,7 @@ class Chain:
         return Table(self, "addresses")
 
     def close(self) -> None:
+        """Close the DuckDB connection (the memory maps go with the object)."""
         if self._duck is not None:
             self._duck.close()
 
@@ -196,12 +204,15 @@ class Chain:
         raise NotFoundError(f"transaction {txid} is not in the store")
 
     def tx_by_id(self, tx_id: int) -> Tx:
+        """A transaction by its dense id (chain order)."""
         return Tx(self, tx_id)
 
     def output(self, output_id: int) -> TxOutput:
+        """An output by its dense id."""
         return TxOutput(self, output_id)
 
     def input(self, input_id: int) -> TxInput:
+        """An input by its dense id."""
         return TxInput(self, input_id)
 
     def address(self, address: str) -> Address:
@@ -218,10 +229,11 @@ class Chain:
         raise NotFoundError(f"address {address} has no outputs in the store")
 
     def address_by_id(self, address_id: int) -> Address:
+        """An address by its dense id (order of first appearance)."""
         return Address(self, address_id, self._index().address_text(address_id))
 
-    def cluster_of(self, address: str):
-        """The cluster holding an address (`.addresses(limit=)`, `.tags`, `.why(other)`);
+    def cluster_of(self, address: str | Address):
+        """The cluster holding an address (text or ``Address``) (`.addresses(limit=)`, `.tags`, `.why(other)`);
         needs `chaintrail cluster build`."""
         from chaintrail.cluster.objects import cluster_of
 

@@ -390,6 +390,7 @@ class Block:
             raise AttributeError(name) from None
 
     def txs(self) -> list[Tx]:
+        """The block's transactions, in block order."""
         first = self._row["first_tx_id"]
         return [Tx(self._chain, first + k) for k in range(self._row["n_tx"])]
 

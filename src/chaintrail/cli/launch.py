@@ -51,6 +51,18 @@ def _array(root: Path, spec: dict, code: str) -> memoryview:
     return memoryview(m)[:spec["length"] * 8].cast(code)
 
 
+def _int_array(root: Path, spec: dict) -> memoryview | list:
+    """A memory-mapped little-endian integer array of 4 or 8 bytes an item."""
+    code = {"<i8": "q", "<i4": "i", "<u4": "I", "<u8": "Q"}.get(spec["dtype"])
+    if code is None:
+        raise LookupError("unexpected array type")
+    if spec["length"] == 0:
+        return []
+    with open(root / spec["file"], "rb") as f:
+        m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return memoryview(m)[:spec["length"] * (8 if code in "qQ" else 4)].cast(code)
+
+
 class _Clusters:
     """The cluster id of an address from the index lookups and the clustering's arrays."""
 
@@ -62,22 +74,15 @@ class _Clusters:
             raise LookupError("index not current")
         look, arrays = index["lookups"], clusters["arrays"]
         for spec, want in ((look["addr_key"], "<u8"), (look["addr_key2"], "<u8"),
-                           (look["addr_id"], "<i8"), (arrays["dense"], None),
-                           (arrays["cluster_ids"], "<i8")):
-            if want and spec["dtype"] != want:
+                           (look["addr_id"], "<i8")):
+            if spec["dtype"] != want:
                 raise LookupError("unexpected array type")
         self.key = _array(root, look["addr_key"], "Q")
         self.key2 = _array(root, look["addr_key2"], "Q")
         self.ids = _array(root, look["addr_id"], "q")
-        dense = arrays["dense"]
-        width = {"<i8": "q", "<i4": "i", "<u4": "I", "<u8": "Q"}.get(dense["dtype"])
-        if width is None:
-            raise LookupError("unexpected array type")
-        size = 8 if width in "qQ" else 4
-        with open(root / dense["file"], "rb") as f:
-            m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if dense["length"] else None
-        self.dense = memoryview(m)[:dense["length"] * size].cast(width) if m else []
-        self.cluster_ids = _array(root, arrays["cluster_ids"], "q")
+        # the clustering sizes its id arrays to the store (4 or 8 bytes)
+        self.dense = _int_array(root, arrays["dense"])
+        self.cluster_ids = _int_array(root, arrays["cluster_ids"])
 
     def of(self, ha: int, hb: int) -> int | None:
         """The cluster id, None for an address not on chain; LookupError when unsure."""

@@ -22,6 +22,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Open, explainable Bitcoin forensics and compliance."""
+
 # Command modules, each exposing register(app). Order is the order of --help.
 COMMAND_MODULES = (
     "chaintrail.cli.store_cmds",
@@ -33,6 +38,8 @@ COMMAND_MODULES = (
     "chaintrail.cli.trace_cmds",
     "chaintrail.cli.desk_cmds",
     "chaintrail.cli.serve_cmds",
+    "chaintrail.cli.spark_cmds",
+    "chaintrail.cli.monitor_cmds",
 )
 
 
@@ -50,8 +57,25 @@ def _register_all() -> None:
 _register_all()
 
 
+def _build_only(argv: list[str]) -> None:
+    """Keep only the command being run: Typer otherwise converts every command at each start."""
+    name = next((a for a in argv if not a.startswith("-")), None)
+    if name is None or argv.index(name) != 0:
+        return  # top-level options or help: the whole app
+
+    def named(c) -> str:
+        return c.name or c.callback.__name__.lower().replace("_", "-")
+
+    cmds = [c for c in app.registered_commands if named(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if cmds or groups:
+        app.registered_commands[:] = cmds
+        app.registered_groups[:] = groups
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning known errors into one line."""
+    _build_only(sys.argv[1:])
     try:
         rc = app(standalone_mode=False)
     except ChaintrailError as exc:

@@ -315,6 +315,10 @@ def build_clusters(store_path=None, params: ClusterParams | None = None, full: b
         })
         entry["files"] = R.entry_files(entry)
         store.commit_extra(R.ROOM, entry)
+        if "attribution" in store.manifest.extra:  # screening's snapshot covers whole clusters
+            from chaintrail.attribution.screen_snapshot import refresh_snapshot
+
+            refresh_snapshot(store.root)
         return {"store": str(store.root), "params": params.to_dict(), **entry["report"],
                 "tip": entry["tip"], "seconds": round(time.perf_counter() - t_begin, 3)}
     finally:

@@ -89,6 +89,38 @@ class Cluster:
             a, b = self.addresses(1)[0], a
         return self._clusters.why(a, b)
 
+    def to_pandas(self, limit: int | None = None, offset: int = 0):
+        """The cluster's addresses (id, address, script type, first height) as a DataFrame."""
+        import pandas as pd
+
+        rows = self._clusters.address_rows(self.address_ids(limit, offset))
+        return pd.DataFrame(rows, columns=["address_id", "address", "script_type", "first_height"])
+
+    def to_networkx(self, max_edges: int = 100_000):
+        """The recorded merges inside the cluster as a networkx MultiGraph: nodes are addresses,
+        edges the transactions and heuristics that joined them (at most ``max_edges``)."""
+        import networkx as nx
+
+        c = self._clusters
+        ev = c.evidence()
+        text = c.arrays.address_text
+        g = nx.MultiGraph(cluster_id=self.cluster_id)
+        for x in self.address_ids(None):
+            g.add_node(text(int(x)))
+            for j in ev.edges[ev.start[x]:ev.start[x + 1]]:
+                e = ev.edge(int(j))
+                if e["address_id_a"] != x:  # each edge once, from its first address
+                    continue
+                if g.number_of_edges() >= max_edges:
+                    g.graph["truncated"] = True
+                    return g
+                a, b = text(e["address_id_a"]), text(e["address_id_b"])
+                g.add_edge(a, b, key=int(j), tx_id=e["tx_id"], heuristic=e["heuristic"],
+                           change_heuristics=",".join(e["change_heuristics"]),
+                           provisional=e["provisional"])
+        g.graph["truncated"] = False
+        return g
+
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary, "n_addresses": self.n_addresses}
 
@@ -122,10 +154,11 @@ def clusters_of(chain: Chain) -> Clusters:
     return c
 
 
-def cluster_of(chain: Chain, address: str) -> Cluster:
-    """The cluster holding an address (a one-line error without a clustering)."""
+def cluster_of(chain: Chain, address) -> Cluster:
+    """The cluster holding an address, given as text or as an ``Address`` (a one-line error
+    without a clustering)."""
     c = clusters_of(chain)
-    k = int(c.dense[c.address_id(address)])
+    k = int(c.dense[c.address_id(getattr(address, "address", address))])
     return Cluster(c, ClusterRef(int(c.cluster_ids[k]), k))
 
 

@@ -42,7 +42,8 @@ from chaintrail.store.store import Store
 BATCH_BYTES = 48 << 20
 MERGE_ROWS = 2_000_000
 # a commit at least every this many outputs, which bounds the memory of extending `addresses`
-CHECKPOINT_OUTPUTS = 24_000_000
+# and of folding spends into an output segment (a segment holds one commit's outputs)
+CHECKPOINT_OUTPUTS = 6_000_000
 TABLES = ("blocks", "txs", "outputs", "inputs")
 
 

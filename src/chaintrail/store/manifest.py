@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from chaintrail.errors import StoreError
-from chaintrail.store.schema import SCHEMA_VERSION
+
+#: the store layout's version: a store of another version is refused, never misread
+SCHEMA_VERSION = 2
 
 MANIFEST = "manifest.json"
 

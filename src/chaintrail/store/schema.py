@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+from chaintrail.store.manifest import SCHEMA_VERSION  # noqa: F401 - re-exported
 
 HASH = pa.binary(32)
 

@@ -9,13 +9,13 @@ import json
 import os
 import shutil
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from chaintrail.errors import StoreError
-from chaintrail.store.duck import connect
 from chaintrail.store.manifest import Manifest, load_manifest, save_manifest
-from chaintrail.store.views import create_views
+
+if TYPE_CHECKING:  # DuckDB loads on first query: a command that reads only arrays starts faster
+    import duckdb
 
 DEFAULT_STORE = "./chaintrail-data"
 LOCK = ".lock"
@@ -124,6 +124,9 @@ class Store:
     # --- reading ----------------------------------------------------------
     def connect(self, threads: int | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with the store's views defined."""
+        from chaintrail.store.duck import connect
+        from chaintrail.store.views import create_views
+
         con = connect()
         if threads:
             con.execute(f"SET threads = {int(threads)}")

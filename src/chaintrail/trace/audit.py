@@ -179,15 +179,7 @@ def _incoming(ctx: _Ctx, pay: Payments, policy: int, hops: int, budget: int,
                "services": sorted(ctx.resolver.entities[e].label for e in anyhop),
                "budget_exhausted": raw.exhausted}
         _tally(row, value, threshold, counts, values)
-        for e, x in anyhop.items():
-            x = min(x, value)
-            s = services.setdefault(e, _service(ctx, e))
-            s["value_within_k"] += x
-            s["value_direct"] += min(direct.get(e, 0), value)
-            if value and x / value >= threshold:
-                s["payments_within_k"] += 1
-                if direct.get(e, 0) / value >= threshold:
-                    s["payments_direct"] += 1
+        _credit_services(ctx, services, direct, anyhop, value, threshold)
         rows.append(row)
     _name_txs(ctx, rows)
     return SideAudit("incoming", int(pay.in_tx.size), int(pay.in_value.sum()), counts, values,
@@ -230,19 +222,25 @@ def _outgoing(ctx: _Ctx, pay: Payments, policy: int, hops: int, budget: int,
                "services": sorted(ctx.resolver.entities[e].label for e in anyhop),
                "budget_exhausted": exhausted}
         _tally(row, value, threshold, counts, values)
-        for e, x in anyhop.items():
-            x = min(x, value)
-            s = services.setdefault(e, _service(ctx, e))
-            s["value_within_k"] += x
-            s["value_direct"] += min(direct.get(e, 0), value)
-            if value and x / value >= threshold:
-                s["payments_within_k"] += 1
-                if direct.get(e, 0) / value >= threshold:
-                    s["payments_direct"] += 1
+        _credit_services(ctx, services, direct, anyhop, value, threshold)
         rows.append(row)
     _name_txs(ctx, rows)
     return SideAudit("outgoing", int(pay.out_output.size), int(pay.out_value.sum()), counts,
                      values, _service_list(services), rows)
+
+
+def _credit_services(ctx: _Ctx, services: dict, direct: dict, anyhop: dict, value: int,
+                     threshold: float) -> None:
+    """Add one payment's value reached directly and within k hops to each service's totals."""
+    for e, x in anyhop.items():
+        x = min(x, value)
+        s = services.setdefault(e, _service(ctx, e))
+        s["value_within_k"] += x
+        s["value_direct"] += min(direct.get(e, 0), value)
+        if value and x / value >= threshold:
+            s["payments_within_k"] += 1
+            if direct.get(e, 0) / value >= threshold:
+                s["payments_direct"] += 1
 
 
 def _tally(row: dict, value: int, threshold: float, counts: dict, values: dict) -> None:

@@ -17,6 +17,7 @@ are internal: shares are of the rest, the external value.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,6 +101,19 @@ class ExposureReport:
 
     def sides(self) -> list[SideExposure]:
         return [s for s in (self.incoming, self.outgoing) if s is not None]
+
+    def to_pandas(self):
+        """One row per figure: direction, depth (direct or indirect), entity, category, amount,
+        share of the external value and hops (a pandas DataFrame, for plotting)."""
+        import pandas as pd
+
+        cols = ["direction", "depth", "entity_id", "label", "category", "amount", "share",
+                "min_hop", "max_hop", "mean_hop", "transactions"]
+        rows = [{"direction": side.direction, "depth": depth, **f.to_dict()}
+                for side in self.sides()
+                for depth, figs in (("direct", side.direct), ("indirect", side.indirect))
+                for f in figs]
+        return pd.DataFrame([{c: r[c] for c in cols} for r in rows], columns=cols)
 
     def to_dict(self) -> dict:
         return {"target": self.target.to_dict(), "target_entities": self.target_entities,
@@ -203,12 +217,18 @@ def exposure(chain: Chain, target: str | Start, direction: str = "both", max_hop
     codes = resolver.codes(start.address_ids)
     own_codes = set(np.unique(codes[codes >= 0]).tolist())
     mask = np.ones(max(len(resolver), 1), np.bool_)  # stop at every attributed entity
-    sides = {}
-    for side, d in (("incoming", "backward"), ("outgoing", "forward")):
-        if direction in (side, "both"):
-            res = run_trace(chain, start, d, policy, max_hops, min_value, budget, ("any",),
-                            "address", resolver, stop_mask=mask)
-            sides[side] = summarise(res, own_codes, explain, explain_limit)
+    wanted = [(side, d) for side, d in (("incoming", "backward"), ("outgoing", "forward"))
+              if direction in (side, "both")]
+
+    def one(d: str) -> TraceResult:
+        return run_trace(chain, start, d, policy, max_hops, min_value, budget, ("any",), "address",
+                         resolver, stop_mask=mask)
+
+    # the two directions are independent traces: side by side (the kernel releases the GIL)
+    with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+        runs = list(pool.map(one, [d for _, d in wanted]))
+    sides = {side: summarise(res, own_codes, explain, explain_limit)
+             for (side, _), res in zip(wanted, runs)}
     return ExposureReport(start, sorted(resolver.entities[c].entity_id for c in own_codes),
                           sides[next(iter(sides))].trace.policy, max_hops,
                           sides.get("incoming"), sides.get("outgoing"))
