@@ -79,25 +79,30 @@ out = {"trace": {"n": len(ts), "p50_ms": ts[len(ts) // 2] * 1e3, "p95_ms": ts[in
                  "txs_p50": int(np.median(sizes)), "txs_max": int(max(sizes)),
                  "budget_exhausted": exhausted, "resolver_s": resolver_s},
        "cli_start": None}
-# the largest cluster attributed to an exchange
-row = chain.sql("""
+# exchange clusters: the largest, and the smallest of at least 100k addresses (the issue's case)
+rows = chain.sql("""
     SELECT c.cluster_id, c.n_addresses FROM clusters c
     JOIN (SELECT DISTINCT a.cluster_id FROM tags t JOIN addresses a ON a.address = t.address
           WHERE t.category = 'exchange') x USING (cluster_id)
-    ORDER BY c.n_addresses DESC LIMIT 1""").fetchall()
-if row:
-    cid, n_addr = int(row[0][0]), int(row[0][1])
-    runs = []
-    for direction in ("incoming", "both"):
-        for _ in range(2):
-            t = time.perf_counter()
-            rep = api.exposure(chain, f"cluster:{cid}", direction, max_hops=4)
-            dt = time.perf_counter() - t
-            runs.append({"direction": direction, "seconds": dt,
-                         "budget_exhausted": any(s.budget_exhausted for s in rep.sides()),
-                         "outputs": int(rep.target.outputs.size),
-                         "work": sum(s.trace.work for s in rep.sides())})
-    out["exposure"] = {"cluster_id": cid, "addresses": n_addr, "runs": runs}
+    ORDER BY c.n_addresses DESC""").fetchall()
+if rows:
+    picked = {"largest": rows[0]}
+    big = [r for r in rows if r[1] >= 100_000]
+    if big and big[-1][0] != rows[0][0]:
+        picked["100k"] = big[-1]
+    out["exposure"] = {}
+    for which, (cid, n_addr) in picked.items():
+        runs = []
+        for direction in ("incoming", "both"):
+            for _ in range(2):
+                t = time.perf_counter()
+                rep = api.exposure(chain, f"cluster:{int(cid)}", direction, max_hops=4)
+                dt = time.perf_counter() - t
+                runs.append({"direction": direction, "seconds": dt,
+                             "budget_exhausted": any(s.budget_exhausted for s in rep.sides()),
+                             "outputs": int(rep.target.outputs.size),
+                             "work": sum(s.trace.work for s in rep.sides())})
+        out["exposure"][which] = {"cluster_id": int(cid), "addresses": int(n_addr), "runs": runs}
 out["cli_start"] = f"{bytes(a.tx_hash[a.out_tx[picks[5]]]).hex()}:{picks[5] - int(a.tx_first_out[a.out_tx[picks[5]]])}"
 print(json.dumps(out))
 '''
@@ -179,14 +184,17 @@ def run(results, work: Path, quick: bool = False, repeats: int | None = None,
          "value": f"{median(cli):.2f} s (of which CLI start-up {median(nocmd):.2f} s)",
          "target": "< 1 s"},
     ]
-    ex = [r.get("exposure") for r in runs if r.get("exposure")]
-    if ex:
-        inc = median([x["seconds"] for r in ex for x in r["runs"] if x["direction"] == "incoming"])
-        both = median([x["seconds"] for r in ex for x in r["runs"] if x["direction"] == "both"])
+    for which, title in (("100k", "exposure of an exchange cluster of 100k+ addresses"),
+                         ("largest", "exposure of the largest exchange cluster")):
+        ex = [r["exposure"][which] for r in runs if which in (r.get("exposure") or {})]
+        if not ex:
+            continue
+        inc = median([x["seconds"] for e in ex for x in e["runs"] if x["direction"] == "incoming"])
+        both = median([x["seconds"] for e in ex for x in e["runs"] if x["direction"] == "both"])
         figures.append({
-            "name": f"exposure of the largest exchange cluster ({ex[0]['addresses']:,} addresses)",
+            "name": f"{title} ({ex[0]['addresses']:,} addresses)",
             "value": f"incoming {inc:.2f} s, both directions {both:.2f} s"
-                     + (" (budget reached)" if any(x["budget_exhausted"] for r in ex for x in r["runs"])
+                     + (" (budget reached)" if any(x["budget_exhausted"] for e in ex for x in e["runs"])
                         else ""),
             "target": "< 2 s within its budget"})
     results.put("trace", {"figures": figures, "runs": runs, "cli_s": cli, "cli_startup_s": nocmd,

@@ -93,3 +93,26 @@ def test_demo_runs(tmp_path):
     p = run("demo", "--store", tmp_path / "demo", "--quiet")
     assert p.returncode == 0, p.stderr
     assert "chaintrail demo" in p.stdout
+
+
+def test_running_one_command_leaves_the_app_whole(monkeypatch, capsys):
+    """The entry point builds only the command it runs; a second command in the same
+    process (a notebook, a test runner) still finds every command."""
+    from chaintrail.cli import main as cli
+
+    def names() -> set:
+        return {c.name or c.callback.__name__ for c in cli.app.registered_commands} | {
+            g.name for g in cli.app.registered_groups}
+
+    before = names()
+    assert {"ingest", "decode", "cluster", "trace"} <= before
+    raw = (BUILTIN / "blk00000.dat").read_bytes()
+    coinbase_tx = raw[8 + 81:8 + int.from_bytes(raw[4:8], "little")].hex()
+    monkeypatch.setattr(sys, "argv", ["chaintrail", "decode", coinbase_tx, "--json"])
+    cli.main()
+    assert json.loads(capsys.readouterr().out)["txid"].startswith("4a5e1e4b")
+    assert names() == before
+    monkeypatch.setattr(sys, "argv", ["chaintrail", "decode", "deadbeef"])
+    with pytest.raises(SystemExit) as exc:  # a failing command leaves it whole too
+        cli.main()
+    assert exc.value.code != 0 and names() == before

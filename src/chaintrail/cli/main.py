@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from contextlib import contextmanager
 
 import typer
 
@@ -57,27 +58,31 @@ def _register_all() -> None:
 _register_all()
 
 
-def _build_only(argv: list[str]) -> None:
-    """Keep only the command being run: Typer otherwise converts every command at each start."""
-    name = next((a for a in argv if not a.startswith("-")), None)
-    if name is None or argv.index(name) != 0:
-        return  # top-level options or help: the whole app
+@contextmanager
+def _only(argv: list[str]):
+    """Build only the command being run (Typer otherwise converts every command at each
+    start); the app is whole again afterwards, for callers that run several commands."""
+    name = argv[0] if argv and not argv[0].startswith("-") else None
 
     def named(c) -> str:
         return c.name or c.callback.__name__.lower().replace("_", "-")
 
     cmds = [c for c in app.registered_commands if named(c) == name]
     groups = [g for g in app.registered_groups if g.name == name]
+    saved = app.registered_commands[:], app.registered_groups[:]
     if cmds or groups:
-        app.registered_commands[:] = cmds
-        app.registered_groups[:] = groups
+        app.registered_commands[:], app.registered_groups[:] = cmds, groups
+    try:
+        yield
+    finally:
+        app.registered_commands[:], app.registered_groups[:] = saved
 
 
 def main() -> None:
     """Console-script entry point: run the app, turning known errors into one line."""
-    _build_only(sys.argv[1:])
     try:
-        rc = app(standalone_mode=False)
+        with _only(sys.argv[1:]):
+            rc = app(standalone_mode=False)
     except ChaintrailError as exc:
         print(f"chaintrail: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
