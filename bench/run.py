@@ -24,6 +24,8 @@ BENCHMARKS = {
     "trace": "bench.trace_bench",
     "web": "bench.web_bench",
     "desk": "bench.desk_bench",
+    "spark": "bench.spark_bench",
+    "monitor": "bench.monitor_bench",
 }
 
 

@@ -66,6 +66,9 @@ def _routes(app: FastAPI) -> None:
     from chaintrail.api.routes_desk import router as desk_router
 
     app.include_router(desk_router, tags=["desk"])
+    from chaintrail.api.routes_monitor import router as monitor_router
+
+    app.include_router(monitor_router, tags=["monitor"])
 
     def html_error(request: Request, status: int, title: str, detail: str):
         return render(request, "error.html", status=status, title=title, detail=detail)
@@ -97,7 +100,9 @@ def _routes(app: FastAPI) -> None:
         return RedirectResponse("/static/favicon.svg")
 
     from chaintrail.web.desk_pages import router as desk_pages_router
+    from chaintrail.web.monitor_pages import router as monitor_pages_router
 
+    app.include_router(monitor_pages_router)
     app.include_router(desk_pages_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=Path(STATIC)), name="static")

@@ -7,11 +7,28 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
 
 from chaintrail.cli.output import console, print_json
 
 StoreOpt = typer.Option(None, "--store", envvar="CHAINTRAIL_STORE",
                         help="Store directory (default ./chaintrail-data).")
+
+
+class ReportGroup(TyperGroup):
+    """`report ADDRESS ...` runs `report address ADDRESS ...`; `report activity ...` and other
+    report kinds are subcommands."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["address", *args]
+        return super().resolve_command(ctx, args)
+
+
+report_app = typer.Typer(cls=ReportGroup, no_args_is_help=True,
+                         help="Self-contained HTML reports: about an address or cluster "
+                              "(`report ADDRESS --out r.html`), customer activity "
+                              "(`report activity`).")
 
 
 def serve_store(store: str | None, host: str, port: int, keys_file: str | None, workers: int = 1) -> None:
@@ -59,7 +76,9 @@ def register(app: typer.Typer) -> None:
         """Serve the REST API (/api/v1, docs at /docs) and the web UI over a store."""
         serve_store(store, host, port, api_keys_file, workers)
 
-    @app.command()
+    app.add_typer(report_app, name="report")
+
+    @report_app.command("address")
     def report(
         ref: str = typer.Argument(..., metavar="ADDRESS|CLUSTER_ID",
                                   help="An address, a cluster id (or cluster:ID)."),

@@ -42,6 +42,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({"auditor", "admin"}),
     "audit.verify": frozenset({"auditor", "admin"}),
     "report.transparency": frozenset({"auditor", "admin", "approver"}),
+    "monitor.view": frozenset({"analyst", "reviewer", "approver"}),  # alerts name customers
+    "monitor.decide": frozenset({"reviewer", "approver"}),  # escalate or close an alert
+    "monitor.run": frozenset({"analyst", "reviewer", "admin"}),  # rescreen, webhook delivery
+    "report.activity": frozenset({"analyst", "reviewer", "approver", "auditor"}),  # aggregates
 }
 
 _N, _R, _P = 1 << 14, 8, 1

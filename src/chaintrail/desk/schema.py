@@ -286,3 +286,76 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# --- continuous monitoring (chaintrail.monitor; migration 0003) ------------------------------
+
+monitor_blocks = Table(
+    "monitor_blocks", metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("height", Integer, nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # screened | abandoned
+    Column("screened_at", TS, nullable=False),
+    Column("abandoned_at", TS),
+    Column("transfers", Integer, nullable=False),
+    Column("alerts", Integer, nullable=False),
+)
+
+monitor_alerts = Table(
+    "monitor_alerts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),  # sha256 of what makes it one alert
+    Column("rule_id", String(64), nullable=False, index=True),
+    Column("rule_version", String(32), nullable=False),
+    Column("ruleset_version", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # open | escalated | closed | abandoned
+    Column("origin", String(16), nullable=False),  # live | rescreen
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("case_id", Integer, ForeignKey("cases.id")),
+    Column("txid", String(64), nullable=False, index=True),
+    Column("block_hash", String(64), index=True),
+    Column("height", Integer),
+    Column("block_time", TS),
+    Column("address", String(128)),
+    Column("direction", String(16), nullable=False),  # deposit | withdrawal | spend
+    Column("amount", BigInteger, nullable=False),
+    Column("category", String(32)),
+    Column("score", Float),
+    Column("summary", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # canonical JSON
+    Column("listed_since", Date),  # the earliest listing date behind a list/tag finding
+    Column("known_since", TS),  # when the monitor first knew the item (rescreen: the update)
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("decided_by", String(128)),
+    Column("reason", Text),
+)
+Index("ix_monitor_alerts_status", monitor_alerts.c.status)
+
+monitor_outbox = Table(
+    "monitor_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("monitor_alerts.id"), nullable=False, index=True),
+    Column("event", String(32), nullable=False),  # alert.created | alert.abandoned | alert.updated
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", TS, nullable=False),
+    Column("delivered_at", TS),
+)
+Index("ix_monitor_outbox_status", monitor_outbox.c.status)
+
+monitor_watch = Table(
+    "monitor_watch", metadata,
+    Column("key", String(40), primary_key=True),  # digest of source, address/cluster, category
+    Column("source", String(16), nullable=False),  # sanctions | tags
+    Column("address", String(128)),
+    Column("cluster_id", BigInteger),
+    Column("category", String(32), nullable=False),
+    Column("entity", String(256)),
+    Column("list_name", String(128)),
+    Column("listed_since", Date),
+    Column("first_seen", TS, nullable=False),  # when the monitor first knew the item
+)

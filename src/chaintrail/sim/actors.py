@@ -360,6 +360,13 @@ def build_population(rng: np.random.Generator, prof: Profile, n_txs: int) -> Pop
         **cols,
     })
 
+    if prof.surge_country:  # the jurisdiction whose customers' deposits surge after a date
+        surge = prof.surge_country.upper()
+        nat = customers.column("nationality").to_pylist()
+        res = customers.column("residence").to_pylist()
+        CUST[:, S.CU_SURGE] = [int(surge in (n or "").replace(";", ",").split(",") or r == surge)
+                               for n, r in zip(nat, res)]
+
     # ---------------------------------------------------------------- directory and lists
     DIR = np.zeros(S.DIR_N, np.int64)
     DIR[S.DIR_USER0] = 0

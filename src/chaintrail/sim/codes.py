@@ -65,6 +65,8 @@ I_JOINMARKET = 18
 I_WASABI1 = 19
 I_WASABI2 = 20
 N_INTENTS = 21
+#: a deposit by a customer of the surge jurisdiction (profile surge_*), scheduled apart
+I_SURGE_DEPOSIT = 21
 
 # ----------------------------------------------------------------- entity kinds
 E_USER = 0

@@ -67,6 +67,7 @@ from chaintrail.sim.codes import (
     I_SIG,
     I_SLOT,
     I_STYPE,
+    I_SURGE_DEPOSIT,
     I_SWEEP,
     I_TX0,
     I_VALUE,
@@ -200,6 +201,7 @@ from chaintrail.sim.state_kernels import (
     CU_DEP,
     CU_DEP_ST,
     CU_EXCH,
+    CU_SURGE,
     CU_WALLET,
     DIR_COORD_WHIRL,
     DIR_COORD_WW1,
@@ -891,15 +893,18 @@ def b_deposit(ctx, h, exch):
     x = rand01(rng)
     s = -1
     c = -1
-    if exch >= 0 or x < 0.82:
-        # a person's customer record, at the given exchange or any
+    if exch >= 0 or exch == -2 or x < 0.82:
+        # a person's customer record, at the given exchange or any (-2: of the surge jurisdiction)
         CUST = ctx.CUST
         EX = ctx.EX
-        for _ in range(24):
+        for _ in range(24 if exch != -2 else 400):
             if exch >= 0:
                 c = EX[exch, EX_CUST0] + randint(rng, EX[exch, EX_NCUST])
             else:
                 c = randint(rng, CUST.shape[0])
+            if exch == -2 and CUST[c, CU_SURGE] != 1:
+                c = -1
+                continue
             w = CUST[c, CU_WALLET]
             if W[w, W_ROLE] == 0 and has_spendable(ctx, w, h):
                 s = w
@@ -1930,6 +1935,8 @@ def run_block(ctx, intents, subsidy, reserve_weight):
             t = b_merchant(ctx, h)
         elif it == I_DEPOSIT:
             t = b_deposit(ctx, h, -1)
+        elif it == I_SURGE_DEPOSIT:
+            t = b_deposit(ctx, h, -2)
         elif it == I_MARKET:
             t = b_deposit(ctx, h, ctx.DIR[DIR_SANCT_EX])
         elif it == I_WITHDRAWAL:

@@ -120,6 +120,14 @@ class Profile:
     #: probability that a wallet switches its receive type to the era's choice at a new address
     upgrade_rate: float = 0.03
 
+    # --- jurisdiction scenario: one country's customers deposit more after a date ----
+    #: ISO code of the jurisdiction ("" = off), the header time (unix) from which its customers'
+    #: extra deposits start, and how many extra deposits per deposit that its customers would
+    #: make anyway (3.0: their deposits become about four times as frequent)
+    surge_country: str = ""
+    surge_after: int = 0
+    surge_factor: float = 0.0
+
     # --- realism targets printed by --stats ----------------------------------
     target_reuse: float = 0.35
     target_coinjoin: float = 0.01
@@ -147,6 +155,14 @@ PROFILES: dict[str, Profile] = {
         name="privacy", software_mix=(0.25, 0.15, 0.30, 0.06, 0.10, 0.09, 0.05),
         w_whirlpool=3.0, w_tx0=1.0, w_joinmarket=1.0, w_payjoin=2.0,
         wasabi1_rounds=0.4, wasabi2_rounds=0.8, target_coinjoin=0.05,
+    ),
+    # a sanctioned jurisdiction's activity rising after a date: blocks every 3 days from
+    # 2020-06-01 (the 100 bootstrap blocks end in March 2021), Russian customers' deposits
+    # four times as frequent from 2022-02-24 on (docs/monitor.md)
+    "jurisdiction": Profile(
+        name="jurisdiction", txs_per_block=120, min_users=800, block_interval=3 * 86400,
+        start_time=1_590_969_600, calendar_start=2020.4, calendar_end=2022.7,
+        surge_country="RU", surge_after=1_645_660_800, surge_factor=3.0,
     ),
     # small blocks and rare behaviours boosted, for tests and the quick demo
     "test": Profile(

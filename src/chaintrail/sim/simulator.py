@@ -324,6 +324,7 @@ def simulate(out_dir: str | Path, n_txs: int, seed: int, profile: str | Profile 
     truth = TruthWriter(truth_dir, REGTEST, key, pop, prof.sanctioned_listed)
     stats = SimStats()
     weights = _intent_weights(prof)
+    surge_share = float((pop.CUST[:, S.CU_SURGE] == 1).mean()) if prof.surge_country else 0.0
 
     # genesis
     gen = genesis_block()
@@ -385,6 +386,11 @@ def simulate(out_dir: str | Path, n_txs: int, seed: int, profile: str | Profile 
                 counts[K.I_WASABI1] = rng.poisson(prof.wasabi1_rounds)
                 counts[K.I_WASABI2] = rng.poisson(prof.wasabi2_rounds)
                 intents = rng.permutation(np.repeat(np.arange(K.N_INTENTS, dtype=np.int64), counts))
+                if prof.surge_factor > 0 and prof.surge_country and t_block >= prof.surge_after:
+                    extra = rng.poisson(prof.surge_factor * counts[K.I_DEPOSIT] * surge_share)
+                    if extra:
+                        intents = rng.permutation(np.concatenate(
+                            [intents, np.full(extra, K.I_SURGE_DEPOSIT, np.int64)]))
             k_cb = prof.bootstrap_payouts if boot else 80
             reserve = 4 * (200 + 44 * k_cb) + 400
             ntx, _fails = run_block(tb.ctx, intents, subsidy(h), reserve)

@@ -131,7 +131,8 @@ CU_ENTITY = 1
 CU_WALLET = 2
 CU_DEP = 3
 CU_DEP_ST = 4
-CU_NCOL = 5
+CU_SURGE = 5  # 1: a customer of the surge jurisdiction (profile surge_country)
+CU_NCOL = 6
 
 # exchange columns
 EX_ENTITY = 0

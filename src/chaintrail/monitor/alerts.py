@@ -1,0 +1,332 @@
+"""Alerts in the desk's database: stored with the block they were screened
+in, in one transaction with that block's screening record, the customer's
+monitoring case (MON-n, opened or reused) and the webhook outbox events, so
+that a crash at any point leaves either all of a block's alerts or none,
+and a restart screening the block again adds nothing twice (each alert has a
+unique key; the block's record is the mark that it was done).
+
+Reading and deciding alerts goes through a DeskSession (alerts name
+customers: analysts, reviewers and approvers see them; reviewers and
+approvers escalate or close them). The monitor itself writes as the actor
+``monitor``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from chaintrail.desk import audit as audit_mod
+from chaintrail.desk.errors import DeskError, DeskNotFound
+from chaintrail.desk.schema import (
+    case_customers,
+    cases,
+    customers,
+    monitor_alerts,
+    monitor_blocks,
+    monitor_outbox,
+)
+
+ACTOR = "monitor"
+STATUSES = ("open", "escalated", "closed", "abandoned")
+CASE_KIND = "monitoring"
+CASE_PURPOSE = "transaction monitoring: alerts on the customer's transfers"
+
+
+def now_ts() -> str:
+    return audit_mod.timestamp(dt.datetime.now(dt.timezone.utc))
+
+
+@dataclass
+class AlertRow:
+    """An alert ready to be stored (what the screening of a block or a re-screening found)."""
+
+    key: str
+    rule_id: str
+    rule_version: str
+    ruleset_version: str
+    severity: str
+    origin: str
+    customer_id: int
+    txid: str
+    block_hash: str | None
+    height: int | None
+    block_time: str | None
+    address: str | None
+    direction: str
+    amount: int
+    category: str | None
+    score: float
+    summary: str
+    evidence: dict
+    listed_since: dt.date | None = None
+    known_since: str | None = None
+
+
+def alert_key(*parts) -> str:
+    """The unique key of an alert: what makes two findings the same alert."""
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def block_done(engine: Engine, block_hash: str) -> bool:
+    """Whether this block's screening is stored (as screened or abandoned)."""
+    with engine.connect() as conn:
+        return conn.execute(select(monitor_blocks.c.status)
+                            .where(monitor_blocks.c.hash == block_hash)).first() is not None
+
+
+def screened_blocks(engine: Engine) -> dict[str, int]:
+    """Hash -> height of every block screened and not abandoned."""
+    with engine.connect() as conn:
+        return {r[0]: int(r[1]) for r in conn.execute(
+            select(monitor_blocks.c.hash, monitor_blocks.c.height)
+            .where(monitor_blocks.c.status == "screened"))}
+
+
+def _monitoring_cases(conn: Connection, customer_ids: list[int], at: str) -> tuple[dict[int, tuple[int, str]], list]:
+    """The open monitoring case of each customer, opening one where none is open; (map,
+    audit rows of the cases opened)."""
+    got: dict[int, tuple[int, str]] = {}
+    ids = sorted(set(customer_ids))
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        for cust, cid, ref in conn.execute(
+                select(case_customers.c.customer_id, cases.c.id, cases.c.ref)
+                .select_from(case_customers.join(cases, cases.c.id == case_customers.c.case_id))
+                .where(cases.c.kind == CASE_KIND, cases.c.closed_at.is_(None),
+                       case_customers.c.customer_id.in_(part))):
+            got.setdefault(int(cust), (int(cid), ref))
+    audit_rows = []
+    for cust in ids:
+        if cust in got:
+            continue
+        cid = conn.execute(insert(cases).values(
+            ref=f"tmp-{uuid.uuid4().hex[:24]}", kind=CASE_KIND, purpose=CASE_PURPOSE,
+            opened_by=ACTOR, opened_at=at)).inserted_primary_key[0]
+        ref = f"MON-{cid}"
+        conn.execute(update(cases).where(cases.c.id == cid).values(ref=ref))
+        conn.execute(insert(case_customers).values(case_id=cid, customer_id=cust))
+        got[cust] = (int(cid), ref)
+        audit_rows.append((at, ACTOR, "case.open", ref, None, CASE_PURPOSE, {"kind": CASE_KIND}))
+    return got, audit_rows
+
+
+def payload(alert_id: int, row: dict, case_ref: str | None, customer_ref: str, event: str) -> str:
+    """The webhook body of an alert event (JSON; the event id makes deliveries idempotent)."""
+    body = {"event": event, "alert_id": alert_id, "key": row["key"], "rule": row["rule_id"],
+            "rule_version": row["rule_version"], "ruleset_version": row["ruleset_version"],
+            "severity": row["severity"], "status": row["status"], "origin": row["origin"],
+            "customer": customer_ref, "case": case_ref, "txid": row["txid"],
+            "block_hash": row["block_hash"], "height": row["height"],
+            "block_time": row["block_time"], "address": row["address"],
+            "direction": row["direction"], "amount": row["amount"], "category": row["category"],
+            "summary": row["summary"],
+            "listed_since": row["listed_since"].isoformat() if row.get("listed_since") else None,
+            "known_since": row.get("known_since"), "evidence": json.loads(row["evidence"])}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+def store_alerts(conn: Connection, rows: list[AlertRow], at: str, outbox: bool = True) -> list[int]:
+    """Insert alerts not stored yet (by key), with their cases, outbox events and audit entries;
+    the ids of the alerts inserted. Runs in the caller's transaction."""
+    if not rows:
+        return []
+    keys = [r.key for r in rows]
+    have: set[str] = set()
+    for chunk in range(0, len(keys), 500):
+        have |= {k for (k,) in conn.execute(select(monitor_alerts.c.key)
+                                            .where(monitor_alerts.c.key.in_(keys[chunk:chunk + 500])))}
+    new = []
+    seen = set()
+    for r in rows:
+        if r.key not in have and r.key not in seen:
+            seen.add(r.key)
+            new.append(r)
+    if not new:
+        return []
+    case_of, audit_rows = _monitoring_cases(conn, [r.customer_id for r in new], at)
+    refs = dict(conn.execute(select(customers.c.id, customers.c.ref)
+                             .where(customers.c.id.in_(sorted({r.customer_id for r in new})))).all())
+    values = [{"key": r.key, "rule_id": r.rule_id, "rule_version": r.rule_version,
+               "ruleset_version": r.ruleset_version, "severity": r.severity, "status": "open",
+               "origin": r.origin, "customer_id": r.customer_id,
+               "case_id": case_of[r.customer_id][0], "txid": r.txid, "block_hash": r.block_hash,
+               "height": r.height, "block_time": r.block_time, "address": r.address,
+               "direction": r.direction, "amount": int(r.amount), "category": r.category,
+               "score": float(r.score), "summary": r.summary,
+               "evidence": json.dumps(r.evidence, sort_keys=True, separators=(",", ":"), default=str),
+               "listed_since": r.listed_since, "known_since": r.known_since, "created_at": at,
+               "updated_at": at} for r in new]
+    conn.execute(insert(monitor_alerts), values)
+    ids = {}
+    for chunk in range(0, len(values), 500):
+        ids.update(dict(conn.execute(select(monitor_alerts.c.key, monitor_alerts.c.id).where(
+            monitor_alerts.c.key.in_([v["key"] for v in values[chunk:chunk + 500]]))).all()))
+    events = []
+    for v in values:
+        aid = int(ids[v["key"]])
+        case_ref = case_of[v["customer_id"]][1]
+        audit_rows.append((at, ACTOR, "monitor.alert", case_ref, f"customer:{refs[v['customer_id']]}",
+                           v["summary"], {"alert": aid, "rule": v["rule_id"],
+                                          "rule_version": v["rule_version"], "txid": v["txid"],
+                                          "origin": v["origin"]}))
+        if outbox:
+            events.append({"alert_id": aid, "event": "alert.created",
+                           "payload": payload(aid, v, case_ref, refs[v["customer_id"]], "alert.created"),
+                           "status": "pending", "attempts": 0, "next_attempt_at": at,
+                           "created_at": at})
+    if events:
+        conn.execute(insert(monitor_outbox), events)
+    audit_mod.append_many(conn, audit_rows)
+    return sorted(int(ids[v["key"]]) for v in values)
+
+
+def record_block(engine: Engine, block_hash: str, height: int, n_transfers: int,
+                 rows: list[AlertRow], outbox: bool = True) -> list[int] | None:
+    """Store a screened block and its alerts atomically; None when it was stored before."""
+    at = now_ts()
+    with engine.begin() as conn:
+        if conn.execute(select(monitor_blocks.c.hash).where(monitor_blocks.c.hash == block_hash)).first():
+            return None
+        ids = store_alerts(conn, rows, at, outbox)
+        conn.execute(insert(monitor_blocks).values(hash=block_hash, height=height, status="screened",
+                                                   screened_at=at, transfers=n_transfers,
+                                                   alerts=len(ids)))
+    return ids
+
+
+def abandon_blocks(engine: Engine, hashes: list[str], outbox: bool = True) -> int:
+    """Mark blocks no longer on the best chain abandoned, and their alerts with them (an
+    'alert.abandoned' event each); how many alerts were marked."""
+    if not hashes:
+        return 0
+    at = now_ts()
+    n = 0
+    with engine.begin() as conn:
+        conn.execute(update(monitor_blocks).where(monitor_blocks.c.hash.in_(hashes),
+                                                  monitor_blocks.c.status == "screened")
+                     .values(status="abandoned", abandoned_at=at))
+        rows = conn.execute(select(monitor_alerts).where(
+            monitor_alerts.c.block_hash.in_(hashes), monitor_alerts.c.status != "abandoned")).mappings().all()
+        if not rows:
+            return 0
+        conn.execute(update(monitor_alerts).where(monitor_alerts.c.id.in_([r["id"] for r in rows]))
+                     .values(status="abandoned", updated_at=at,
+                             reason="the block was abandoned by a chain reorganisation"))
+        refs = dict(conn.execute(select(customers.c.id, customers.c.ref).where(
+            customers.c.id.in_({r["customer_id"] for r in rows}))).all())
+        case_refs = dict(conn.execute(select(cases.c.id, cases.c.ref).where(
+            cases.c.id.in_({r["case_id"] for r in rows if r["case_id"]}))).all())
+        events, audit_rows = [], []
+        for r in rows:
+            d = dict(r)
+            d["status"] = "abandoned"
+            if outbox:
+                events.append({"alert_id": r["id"], "event": "alert.abandoned",
+                               "payload": payload(r["id"], d, case_refs.get(r["case_id"]),
+                                                  refs[r["customer_id"]], "alert.abandoned"),
+                               "status": "pending", "attempts": 0, "next_attempt_at": at,
+                               "created_at": at})
+            audit_rows.append((at, ACTOR, "monitor.abandon", case_refs.get(r["case_id"]),
+                               f"customer:{refs[r['customer_id']]}",
+                               "block abandoned by a reorganisation",
+                               {"alert": r["id"], "block_hash": r["block_hash"]}))
+            n += 1
+        if events:
+            conn.execute(insert(monitor_outbox), events)
+        audit_mod.append_many(conn, audit_rows)
+    return n
+
+
+# --- reading and deciding (desk users) -----------------------------------------------------
+
+def _row(r, customer_ref: str | None, case_ref: str | None, evidence: bool) -> dict:
+    d = {k: r[k] for k in ("id", "rule_id", "rule_version", "ruleset_version", "severity", "status",
+                           "origin", "txid", "block_hash", "height", "block_time", "address",
+                           "direction", "amount", "category", "score", "summary", "known_since",
+                           "created_at", "updated_at", "decided_by", "reason")}
+    d["listed_since"] = r["listed_since"].isoformat() if r["listed_since"] else None
+    d["customer"] = customer_ref
+    d["case"] = case_ref
+    if evidence:
+        d["evidence"] = json.loads(r["evidence"])
+    return d
+
+
+def list_alerts(s, status: str | None = None, rule: str | None = None,
+                customer: str | None = None, limit: int = 100, offset: int = 0,
+                evidence: bool = False) -> list[dict]:
+    """Alerts, newest first (analyst, reviewer, approver)."""
+    s.require("monitor.view")
+    if status and status not in STATUSES:
+        raise DeskError(f"unknown alert status {status!r} (use {', '.join(STATUSES)})")
+    q = (select(monitor_alerts, customers.c.ref.label("customer_ref"), cases.c.ref.label("case_ref"))
+         .select_from(monitor_alerts.join(customers, customers.c.id == monitor_alerts.c.customer_id)
+                      .outerjoin(cases, cases.c.id == monitor_alerts.c.case_id))
+         .order_by(monitor_alerts.c.id.desc()).limit(limit).offset(offset))
+    if status:
+        q = q.where(monitor_alerts.c.status == status)
+    if rule:
+        q = q.where(monitor_alerts.c.rule_id == rule)
+    if customer:
+        q = q.where(customers.c.ref == customer)
+    with s.tx() as conn:
+        rows = conn.execute(q).mappings().all()
+    return [_row(r, r["customer_ref"], r["case_ref"], evidence) for r in rows]
+
+
+def count_alerts(s) -> dict[str, int]:
+    """Alerts per status."""
+    s.require("monitor.view")
+    with s.tx() as conn:
+        return {st: int(n) for st, n in conn.execute(
+            select(monitor_alerts.c.status, func.count()).group_by(monitor_alerts.c.status))}
+
+
+def get_alert(s, alert_id: int) -> dict:
+    """One alert with its evidence (analyst, reviewer, approver)."""
+    s.require("monitor.view")
+    with s.tx() as conn:
+        r = conn.execute(
+            select(monitor_alerts, customers.c.ref.label("customer_ref"), cases.c.ref.label("case_ref"))
+            .select_from(monitor_alerts.join(customers, customers.c.id == monitor_alerts.c.customer_id)
+                         .outerjoin(cases, cases.c.id == monitor_alerts.c.case_id))
+            .where(monitor_alerts.c.id == alert_id)).mappings().first()
+        if r is None:
+            raise DeskNotFound(f"no alert {alert_id}")
+        s.audit(conn, "monitor.view", case=r["case_ref"], subject=f"alert:{alert_id}")
+    return _row(r, r["customer_ref"], r["case_ref"], True)
+
+
+def decide_alert(s, alert_id: int, status: str, reason: str) -> dict:
+    """Escalate or close an alert with a stated reason (reviewer, approver)."""
+    s.require("monitor.decide")
+    if status not in ("escalated", "closed", "open"):
+        raise DeskError(f"an alert can be set to open, escalated or closed, not {status!r}")
+    if not reason or not reason.strip():
+        raise DeskError("a decision on an alert needs a reason")
+    at = s.desk.timestamp()
+    with s.tx() as conn:
+        r = conn.execute(select(monitor_alerts).where(monitor_alerts.c.id == alert_id)).mappings().first()
+        if r is None:
+            raise DeskNotFound(f"no alert {alert_id}")
+        if r["status"] == "abandoned":
+            raise DeskError(f"alert {alert_id} was abandoned with its block (a reorganisation)")
+        conn.execute(update(monitor_alerts).where(monitor_alerts.c.id == alert_id)
+                     .values(status=status, decided_by=s.user, reason=reason, updated_at=at))
+        case_ref = conn.execute(select(cases.c.ref).where(cases.c.id == r["case_id"])).scalar()
+        cref = conn.execute(select(customers.c.ref).where(customers.c.id == r["customer_id"])).scalar()
+        d = dict(r)
+        d.update(status=status)
+        conn.execute(insert(monitor_outbox).values(
+            alert_id=alert_id, event="alert.updated",
+            payload=payload(alert_id, d, case_ref, cref, "alert.updated"), status="pending",
+            attempts=0, next_attempt_at=at, created_at=at))
+        s.audit(conn, "monitor.decide", case=case_ref, subject=f"alert:{alert_id}", reason=reason,
+                details={"status": status, "previous": r["status"]})
+    return get_alert(s, alert_id)

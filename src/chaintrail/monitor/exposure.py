@@ -1,0 +1,173 @@
+"""Exposure of customer transfers to the monitored categories, by the trace
+engine's propagation kernel: a deposit or a withdrawal is traced backward
+from the output the customer's address received (where did the money come
+from?), a spend forward from the coins spent (where did it go?), under the
+haircut policy, stopping at the first attributed entity as commercial
+exposure does. Hop 1 is direct exposure, hops 2 and more indirect. Flow
+back into the starting outputs and flow meeting the customer's own entity
+are internal and not counted.
+
+All transfers of a block are traced in one compiled call
+(``exposure_kernels.screen_exposure`` calls the propagation kernel per
+transfer from numba and sums its terminal records in place);
+``trace_reference`` is its plain twin. Only transfers that raise an alert
+are traced again into a full ``TraceResult`` for their evidence paths."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from chaintrail.chain import Chain
+from chaintrail.monitor.transfers import SPEND, Transfers
+from chaintrail.monitor.watch import CAT_NAMES, Watch
+from chaintrail.trace import flow_codes as FK
+from chaintrail.trace.engine import chain_arrays
+from chaintrail.trace.policies import BACKWARD, FORWARD, HAIRCUT
+from chaintrail.trace.records import K_RETURNED, Raw, terminal_records
+
+#: work budget of one transfer's trace (inputs + outputs visited): bounded cost per transfer
+TRANSFER_BUDGET = 50_000
+N_CAT = len(CAT_NAMES)
+
+
+@dataclass
+class Exposures:
+    """Per transfer: satoshis met per monitored category and hop (hop 1: direct)."""
+
+    by_hop: np.ndarray  # (n, N_CAT, max_hops + 1) int64
+    base: np.ndarray  # (n,) int64: the external value (shares are of it)
+    exhausted: np.ndarray  # (n,) bool: the budget ran out
+    raws: list  # per transfer: the kernel's Raw (None: traced again for the evidence)
+    max_hops: int
+    seconds: float
+    budget: int = TRANSFER_BUDGET
+
+    def direct(self, cat: int) -> np.ndarray:
+        """Satoshis met at hop 1 per transfer."""
+        return self.by_hop[:, cat, 1] if self.by_hop.shape[2] > 1 else self.by_hop[:, cat, 0] * 0
+
+    def indirect(self, cat: int, max_hops: int) -> np.ndarray:
+        """Satoshis met at hops 2..max_hops per transfer."""
+        return self.by_hop[:, cat, 2:max_hops + 1].sum(axis=1)
+
+
+def trace_transfers(chain: Chain, watch: Watch, tr: Transfers, max_hops: int,
+                    budget: int = TRANSFER_BUDGET, rows: np.ndarray | None = None,
+                    only_addresses: np.ndarray | None = None) -> Exposures:
+    """Trace the transfers (all, or only `rows`) and sum what they met per category, in one
+    compiled call (``exposure_kernels``); with `only_addresses` (sorted), only what they met at
+    those addresses (a re-screening counts exposure to newly listed items)."""
+    n = len(tr)
+    by_hop = np.zeros((n, N_CAT, max(max_hops, 0) + 1), np.int64)
+    base = tr.value.astype(np.int64).copy()
+    exhausted = np.zeros(n, bool)
+    t0 = time.perf_counter()
+    todo = np.arange(n) if rows is None else np.asarray(rows, np.int64)
+    if n == 0 or todo.size == 0 or max_hops < 1 or not watch.entity_cat.any():
+        return Exposures(by_hop, base, exhausted, [None] * n, max_hops, 0.0, budget)
+    from chaintrail.monitor.exposure_kernels import screen_exposure
+
+    sub = tr.take(todo)
+    only = np.zeros(0, np.int64) if only_addresses is None else \
+        np.ascontiguousarray(np.sort(np.asarray(only_addresses, np.int64)))
+    bh, bs, ex = screen_exposure(
+        sub.s0, sub.sn, np.ascontiguousarray(sub.starts), sub.direction == SPEND,
+        watch.resolver.codes(sub.address).astype(np.int64), watch.entity_cat.astype(np.int64),
+        N_CAT, int(max_hops), int(budget), only, *chain_arrays(chain),
+        *watch.resolver.kernel_args(), np.ascontiguousarray(watch.mask, np.bool_))
+    bh[:, 0, :] = 0
+    by_hop[todo], base[todo], exhausted[todo] = bh, bs, ex
+    return Exposures(by_hop, base, exhausted, [None] * n, max_hops, time.perf_counter() - t0,
+                     budget)
+
+
+def trace_reference(chain: Chain, watch: Watch, tr: Transfers, max_hops: int,
+                    budget: int = TRANSFER_BUDGET, rows: np.ndarray | None = None,
+                    only_addresses: np.ndarray | None = None) -> Exposures:
+    """The plain twin of ``trace_transfers``: one Python-level kernel call per transfer, its
+    terminal records read by ``records.terminal_records`` (keeps each trace's output)."""
+    n = len(tr)
+    by_hop = np.zeros((n, N_CAT, max(max_hops, 0) + 1), np.int64)
+    base = tr.value.astype(np.int64).copy()
+    exhausted = np.zeros(n, bool)
+    raws: list = [None] * n
+    t0 = time.perf_counter()
+    if n == 0 or max_hops < 1 or not watch.entity_cat.any():
+        return Exposures(by_hop, base, exhausted, raws, max_hops, 0.0, budget)
+    only = None if only_addresses is None else np.sort(np.asarray(only_addresses, np.int64))
+    ecat = watch.entity_cat.astype(np.int64)
+    own_codes = watch.resolver.codes(tr.address)
+    out_address = np.asarray(chain._arrays.out_address)
+    todo = np.arange(n) if rows is None else np.asarray(rows, np.int64)
+    for k in todo.tolist():
+        raw = _raw(chain, watch, tr, k, max_hops, budget)
+        raws[k] = raw
+        exhausted[k] = raw.exhausted
+        rec = terminal_records(raw, max_hops)
+        kind, ent, amt, hop = rec["kind"], rec["entity"], rec["amount"], rec["hop"]
+        internal = kind == K_RETURNED
+        if tr.direction[k] == SPEND:
+            internal |= (hop == 0) & (kind == FK.F_UNSPENT)
+        if own_codes[k] >= 0:
+            internal |= ent == own_codes[k]
+        base[k] = int(amt.sum() - amt[internal].sum())
+        hit = (kind == FK.F_STOP) & ~internal & (ent >= 0)
+        if only is not None and hit.any():
+            aid = out_address[rec["output"][hit]]
+            hit[hit] = np.isin(aid, only)
+        if not hit.any():
+            continue
+        np.add.at(by_hop[k], (ecat[ent[hit]], np.minimum(hop[hit], max_hops)), amt[hit])
+    by_hop[:, 0, :] = 0
+    return Exposures(by_hop, base, exhausted, raws, max_hops, time.perf_counter() - t0, budget)
+
+
+def _raw(chain: Chain, watch: Watch, tr: Transfers, k: int, max_hops: int, budget: int) -> Raw:
+    """The kernel's output for transfer k, named."""
+    from chaintrail.trace.flow_kernels import propagate
+
+    d = FORWARD if tr.direction[k] == SPEND else BACKWARD
+    starts = np.ascontiguousarray(tr.starts[tr.s0[k]:tr.s0[k] + tr.sn[k]], np.int64)
+    return Raw.of(propagate(d, HAIRCUT, starts, int(max_hops), 0, int(budget), *chain_arrays(chain),
+                            *watch.resolver.kernel_args(), np.ascontiguousarray(watch.mask, np.bool_)),
+                  d)
+
+
+def evidence(chain: Chain, watch: Watch, tr: Transfers, ex: Exposures, k: int, cat: int,
+             limit: int = 5) -> list[dict]:
+    """The places transfer k's flow met category `cat`: address, entity, amount, hop and the
+    trace path (transactions in money-flow order), heaviest first."""
+    from chaintrail.trace import labels
+    from chaintrail.trace.result import TraceResult
+    from chaintrail.trace.start import Start
+
+    raw = ex.raws[k]
+    if raw is None:
+        raw = ex.raws[k] = _raw(chain, watch, tr, k, ex.max_hops, ex.budget)
+    rec = terminal_records(raw, ex.max_hops)
+    ent = rec["entity"]
+    ok = (rec["kind"] == FK.F_STOP) & (ent >= 0)
+    ok[ok] = watch.entity_cat[ent[ok]] == cat
+    rows = np.nonzero(ok)[0]
+    rows = rows[np.argsort(-rec["amount"][rows], kind="stable")][:limit]
+    starts = tr.starts[tr.s0[k]:tr.s0[k] + tr.sn[k]]
+    d = "forward" if tr.direction[k] == SPEND else "backward"
+    res = TraceResult(chain, watch.resolver, Start(f"transfer:{k}", "outputs", np.sort(starts)),
+                      {"direction": d, "policy": "haircut", "max_hops": ex.max_hops, "min_value": 0,
+                       "budget": ex.budget, "stop_at": ["any"], "level": "output",
+                       "engine": "kernel"}, raw, 0.0)
+    a = chain._arrays
+    out = []
+    for r in rows.tolist():
+        o = int(rec["output"][r])
+        e = watch.resolver.entities[int(ent[r])]
+        aid = int(a.out_address[o])
+        out.append({"address": a.address_text(aid) if aid >= 0 else None, "address_id": aid,
+                    "output": labels.outpoints(a, [o])[0], "entity": e.entity_id,
+                    "label": e.label, "category": e.category, "abuse": e.abuse,
+                    "sources": list(e.sources), "amount": int(rec["amount"][r]),
+                    "hop": int(rec["hop"][r]), "path": res.path_to(o, int(rec["hop"][r]))})
+    return out
