@@ -39,9 +39,10 @@ def problem_details(ctx, response, case):
     return None
 
 
-# the compliance desk's endpoints (/api/v1/desk) act for desk users on a desk database this store
-# does not have (they answer 503 "run chaintrail desk init"): the desk's own tests cover them
-schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex=r"^/api/v1/desk")
+# the compliance desk's endpoints (/api/v1/desk, and the monitor's alerts under /api/v1/monitor)
+# act for desk users on a desk database this store does not have (they answer 503 "run chaintrail
+# desk init"): the desk's and the monitor's own tests cover them
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex=r"^/api/v1/(desk|monitor)")
 
 
 @schema.parametrize()
