@@ -61,10 +61,11 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
                         disable=not show_progress)
     try:
         with progress:
-            task = progress.add_task("scanning", total=None)
+            # a count, never None: the "n/total blocks" column formats it with a separator
+            task = progress.add_task("scanning", total=0)
 
             def on_progress(phase, done, total, txs, nbytes):
-                progress.update(task, description=phase, completed=done, total=total,
+                progress.update(task, description=phase, completed=done, total=total or 0,
                                 txs=txs, bytes=nbytes)
 
             ing = Ingester(store, net, batch_bytes=batch_mb << 20,
