@@ -116,3 +116,27 @@ def test_running_one_command_leaves_the_app_whole(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exc:  # a failing command leaves it whole too
         cli.main()
     assert exc.value.code != 0 and names() == before
+
+
+_WRAPPED_INTERRUPT = """
+import os, signal, sys, time
+from chaintrail.cli.main import app, main
+
+@app.command("nap")
+def nap() -> None:
+    try:  # what DuckDB does with a Ctrl-C that lands inside one of its Python callbacks
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+    except KeyboardInterrupt as exc:
+        raise RuntimeError("Invalid Input Error: reading the schema failed: KeyboardInterrupt") from exc
+
+sys.argv = ["chaintrail", "nap"]
+main()
+"""
+
+
+def test_ctrl_c_wrapped_by_a_library_is_reported_as_an_interrupt():
+    r = subprocess.run([sys.executable, "-c", _WRAPPED_INTERRUPT], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 130
+    assert r.stderr.strip() == "chaintrail: interrupted"

@@ -8,6 +8,7 @@ stderr and exit non-zero.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from contextlib import contextmanager
 
@@ -78,12 +79,27 @@ def _only(argv: list[str]):
         app.registered_commands[:], app.registered_groups[:] = saved
 
 
+_interrupted = False
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    """Remember the Ctrl-C, then raise it as Python does by default."""
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning known errors into one line."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
     try:
         with _only(sys.argv[1:]):
             rc = app(standalone_mode=False)
     except ChaintrailError as exc:
+        if _interrupted:  # an interrupt that surfaced as a library's error is still an interrupt
+            print("chaintrail: interrupted", file=sys.stderr)
+            sys.exit(130)
         print(f"chaintrail: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
@@ -100,6 +116,13 @@ def main() -> None:
             raise
         show()
         sys.exit(getattr(exc, "exit_code", 2))
+    except Exception:
+        # DuckDB and pyarrow wrap a KeyboardInterrupt raised inside their callbacks in their own
+        # exception types; the flag tells that apart from a real failure.
+        if not _interrupted:
+            raise
+        print("chaintrail: interrupted", file=sys.stderr)
+        sys.exit(130)
     if isinstance(rc, int) and rc:
         if rc == 130:  # click turns Ctrl-C into this return code when not standalone
             print("chaintrail: interrupted", file=sys.stderr)
