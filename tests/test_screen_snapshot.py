@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 
 import pyarrow as pa
@@ -53,26 +54,49 @@ def test_clean_addresses_answer_like_the_full_screening(screened_store, capsys):
                                                        "clean", UPPER]
 
 
-def test_hits_and_invalid_addresses_go_to_the_full_command(screened_store):  # noqa: F811
+def _full_cli(*args) -> subprocess.CompletedProcess:
+    """The full command, bypassing the instant screen."""
+    return subprocess.run([sys.executable, "-m", "chaintrail.cli.main", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_direct_hits_answer_like_the_full_screening(screened_store, capsys):  # noqa: F811
+    store = screened_store["path"]
+    addresses = [GENESIS, YAN, ARCHIVE]
+    for fail_on, rc in (("any", 1), ("sanctions", 1)):
+        opts = launch._parse_screen(["screen", *addresses, "--store", str(store), "--json", "--fail-on", fail_on])
+        assert launch._fast_screen(opts) == rc  # settled from the snapshot's details
+        fast = json.loads(capsys.readouterr().out)
+        full = [r.to_dict() for r in Screener(open_chain(store)).screen(addresses)]
+        assert fast == {"exit_status": rc, "results": full}
+    assert [r["hits"] for r in fast["results"]] == [[], ["sanctioned", "tagged"], ["tagged"]]
+    assert fast["results"][1]["sanctions"][0]["entity"] == "YAN, Xiaobing"
+    assert _fast(store, ARCHIVE, json_out=False) == 1
+    text = capsys.readouterr().out
+    assert text == _full_cli("screen", ARCHIVE, "--store", store).stdout and "HIT" in text
+    assert run_cli("screen", ARCHIVE, "--store", store, "--fail-on", "sanctions").returncode == 0
+
+
+def test_invalid_addresses_go_to_the_full_command(screened_store):  # noqa: F811
     store = screened_store["path"]
     snap = open_current(store, read_manifest(store))
     assert snap is not None and len(snap) > 400_000  # every tagged and listed address
-    for address in (YAN, ARCHIVE, GENESIS[:-1] + "b"):
-        assert _fast(store, GENESIS, address) is None
+    assert _fast(store, GENESIS, YAN, GENESIS[:-1] + "b") is None
     p = run_cli("screen", GENESIS, YAN, "--store", store)
     assert p.returncode == 1 and "HIT" in p.stdout and "listed" in p.stdout
     p = run_cli("screen", GENESIS[:-1] + "b", "--store", store)
     assert p.returncode == 2
 
 
-def test_an_import_rebuilds_the_snapshot_and_a_stale_one_is_ignored(screened_store, tmp_path):  # noqa: F811
+def test_an_import_rebuilds_the_snapshot_and_a_stale_one_is_ignored(screened_store, tmp_path, capsys):  # noqa: F811
     store = tmp_path / "store"
     shutil.copytree(screened_store["path"], store)
     old = (store / FILE).read_bytes()
     tags = tmp_path / "new.csv"
     tags.write_text("address,label,category\n" + GENESIS + ",the first address,miner\n")
     import_tags(store, [tags])
-    assert _fast(store, GENESIS) is None  # rebuilt: the genesis address is now of interest
+    assert _fast(store, GENESIS) == 1  # rebuilt: the genesis address is now tagged
+    assert json.loads(capsys.readouterr().out)["results"][0]["tags"][0]["label"] == "the first address"
     (store / FILE).write_bytes(old)  # a snapshot from before the import
     assert Snapshot(store / FILE).stamp != "" and open_current(store, read_manifest(store)) is None
     assert _fast(store, GENESIS) is None
@@ -115,3 +139,34 @@ def test_a_cluster_build_refreshes_the_snapshot(screened_store, tmp_path, capsys
                          LIMIT 1""").fetchall()
     for (mate,) in mates:
         assert _fast(store, mate) is None
+
+
+def test_cluster_hits_go_to_the_full_command(screened_store, tmp_path, capsys):  # noqa: F811
+    """A tagged address alone in its cluster is settled instantly; a cluster hit (which carries the
+    merge evidence) is not, and the full command reports it."""
+    from chaintrail.cluster.build import build_clusters
+
+    store = tmp_path / "store"
+    shutil.copytree(screened_store["path"], store)
+    build_clusters(str(store))
+    chain = open_chain(store)
+    (cid,) = chain.sql("SELECT cluster_id FROM clusters WHERE n_addresses >= 3 ORDER BY cluster_id LIMIT 1").fetchall()[0]
+    a, b, c = (x for (x,) in chain.sql("SELECT address FROM addresses WHERE cluster_id = ? ORDER BY address_id "
+                                       "LIMIT 3", params=[cid]).fetchall())
+    tags = tmp_path / "t.csv"
+    tags.write_text(f"address,label,category\n{a},a shop,market\n")
+    import_tags(store, [tags])
+    assert _fast(store, a) == 1
+    fast = json.loads(capsys.readouterr().out)
+    full = [r.to_dict() for r in Screener(open_chain(store)).screen([a])]
+    assert fast == {"exit_status": 1, "results": full} and full[0]["cluster_id"] == cid
+    assert not full[0]["cluster_tags"]
+    assert _fast(store, b) is None  # its cluster holds a tagged address
+    p = run_cli("screen", b, "--store", store, "--json")
+    r = json.loads(p.stdout)["results"][0]
+    assert p.returncode == 1 and r["hits"] == ["cluster_tagged"] and r["cluster_tags"][0]["label"] == "a shop"
+    tags.write_text(f"address,label,category\n{a},a shop,market\n{c},a shop,market\n")
+    import_tags(store, [tags])
+    assert _fast(store, a) is None  # now another address of its cluster is tagged too
+    r = json.loads(run_cli("screen", a, "--store", store, "--json").stdout)["results"][0]
+    assert r["hits"] == ["tagged", "cluster_tagged"]

@@ -12,9 +12,8 @@ from spark_support import spark_or_skip
 
 from chaintrail.errors import InvalidBlockError, StoreError
 
-from conftest import BLOCKS, ROOT, ingest, needs_shared
+from conftest import BLOCKS, ingest, needs_shared
 
-SIM = ROOT / "bench" / "corpus" / "sim-2000-s1" / "blocks"
 TABLES = {"blocks": "chain_seq", "txs": "tx_id", "outputs": "output_id", "inputs": "input_id",
           "addresses": "address_id"}
 
@@ -79,12 +78,20 @@ def assert_same_store(a: Path, b: Path, clusters: bool = True) -> None:
 
 
 @pytest.fixture(scope="module")
-def sim_pair(spark, tmp_path_factory):
-    if not SIM.exists():
-        pytest.skip(f"simulated corpus {SIM} is absent")
+def sim_blocks(tmp_path_factory) -> Path:
+    """2,000 transactions of the default economy: merges, change, CoinJoins of every protocol."""
+    from chaintrail.sim import simulate
+
+    out = tmp_path_factory.mktemp("spark-corpus") / "sim"
+    simulate(out, 2000, 1)
+    return out / "blocks"
+
+
+@pytest.fixture(scope="module")
+def sim_pair(spark, sim_blocks, tmp_path_factory):
     d = tmp_path_factory.mktemp("spark-sim")
-    emb = _embedded(d / "embedded", SIM)
-    rep = _spark(spark, d / "spark", SIM)
+    emb = _embedded(d / "embedded", sim_blocks)
+    rep = _spark(spark, d / "spark", sim_blocks)
     return emb, d / "spark", rep
 
 
@@ -175,9 +182,9 @@ def test_invalid_block_refused_with_one_line(spark, tmp_path):
     assert load_manifest(tmp_path / "store") is None  # nothing committed
 
 
-def test_spark_ingest_refuses_a_store_with_blocks(spark, sim_pair):
+def test_spark_ingest_refuses_a_store_with_blocks(spark, sim_pair, sim_blocks):
     from chaintrail.spark.ingest import run_spark_ingest
 
     _, spk, _ = sim_pair
     with pytest.raises(StoreError, match="already holds blocks"):
-        run_spark_ingest(spark, [str(SIM)], str(spk))
+        run_spark_ingest(spark, [str(sim_blocks)], str(spk))

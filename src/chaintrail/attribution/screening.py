@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 from chaintrail.attribution.address_file import read_address_file
 from chaintrail.attribution.addresses import check_addresses, invalid_reason
 from chaintrail.attribution.screen_index import ScreenIndex
+from chaintrail.attribution.screen_policy import FAIL_ON, is_hit
 from chaintrail.bitcoin.networks import MAINNET
 from chaintrail.chain import Chain
 
-FAIL_ON = ("any", "abuse", "sanctions")
 __all__ = ["BatchOutcome", "FAIL_ON", "ScreenResult", "Screener", "exit_status", "read_address_file"]
 _INDEX_FROM = 256  # batches at least this large are prefiltered by the hash index
 WHY_MAX = 3  # cluster hits per address that carry the merge evidence itself
@@ -58,14 +58,7 @@ class ScreenResult:
 
     def is_hit(self, fail_on: str = "any") -> bool:
         """A hit under the policy: any list or tag, abuse tags and lists, or lists only."""
-        if self.sanctions or self.cluster_sanctions:
-            return True
-        if fail_on == "sanctions":
-            return False
-        tags = self.tags + self.cluster_tags
-        if fail_on == "abuse":
-            return any(t.get("abuse") for t in tags)
-        return bool(tags)
+        return is_hit({k: getattr(self, k) for k in _KINDS}, fail_on)
 
     @property
     def status(self) -> str:
@@ -83,6 +76,34 @@ class ScreenResult:
 
 # detail tables of a screening, each with the input position ``i`` of its rows
 _KINDS = ("sanctions", "formerly_listed", "tags", "cluster_sanctions", "cluster_tags")
+
+#: an address's own hits, per kind: its fields, their order, and the rows for the queried
+#: addresses ``screen_q`` (i, address, h) from the views named in braces. The screening snapshot
+#: aggregates the same queries, so the instant screen reports exactly the same.
+DIRECT_QUERIES = {
+    "sanctions": (
+        ("list", "version", "list_date", "listed_since", "entity", "entity_id", "entity_type", "programs",
+         "listed_valid"),
+        "list, entity_id, entity",
+        """SELECT q.i, s.list, s.version, CAST(s.list_date AS VARCHAR) AS list_date,
+                  CAST(s.listed_since AS VARCHAR) AS listed_since, s.entity, s.entity_id,
+                  s.entity_type, s.programs, s.valid AS listed_valid
+           FROM screen_q q JOIN {sanctions} s ON s.address_hash = q.h AND s.address = q.address"""),
+    "formerly_listed": (
+        ("list", "first_listed", "last_listed"),
+        "list",
+        """SELECT q.i, a.list, CAST(min(a.list_date) AS VARCHAR) AS first_listed,
+                  CAST(max(a.list_date) AS VARCHAR) AS last_listed
+           FROM screen_q q JOIN {sanctions_all} a ON a.address_hash = q.h AND a.address = q.address
+           ANTI JOIN {sanctions} s ON s.list = a.list AND s.address = a.address
+           GROUP BY q.i, a.list"""),
+    "tags": (
+        ("label", "category", "abuse", "actor", "source", "confidence", "confidence_score", "pack"),
+        "confidence_score DESC, label, pack, source, actor, category, abuse, confidence",
+        """SELECT q.i, t.label, t.category, t.abuse, t.actor, t.source, t.confidence,
+                  t.confidence_score, t.pack
+           FROM screen_q q JOIN {tags} t ON t.address_hash = q.h AND t.address = q.address"""),
+}
 
 
 @dataclass
@@ -244,34 +265,10 @@ class Screener:
     def _details(self, q: pa.Table) -> tuple[dict[str, pa.Table], dict[int, int]]:
         con = self.chain._con
         con.register("screen_q", q)
-        hashes = np.unique(q.column("h").to_numpy())
-        if hashes.size <= _LITERAL_MAX:
-            # literal hashes reach the Parquet scans (sorted by hash) and prune their row groups
-            inlist = "(" + ", ".join(str(int(h)) for h in hashes) + ")"
-            sanctions, sanctions_all, tags = (f"(SELECT * FROM {v} WHERE address_hash IN {inlist})"
-                                              for v in ("sanctions", "sanctions_all", "tags"))
-        else:
-            sanctions, sanctions_all, tags = "sanctions", "sanctions_all", "tags"
-        out: dict[str, pa.Table] = {}
         cluster_ids: dict[int, int] = {}
         try:
-            out["sanctions"] = _arrow(con.sql(f"""
-                SELECT q.i, s.list, s.version, CAST(s.list_date AS VARCHAR) AS list_date,
-                       CAST(s.listed_since AS VARCHAR) AS listed_since, s.entity, s.entity_id,
-                       s.entity_type, s.programs, s.valid AS listed_valid
-                FROM screen_q q JOIN {sanctions} s ON s.address_hash = q.h AND s.address = q.address
-                ORDER BY q.i, s.list"""))
-            out["formerly_listed"] = _arrow(con.sql(f"""
-                SELECT q.i, a.list, CAST(min(a.list_date) AS VARCHAR) AS first_listed,
-                       CAST(max(a.list_date) AS VARCHAR) AS last_listed
-                FROM screen_q q JOIN {sanctions_all} a ON a.address_hash = q.h AND a.address = q.address
-                ANTI JOIN {sanctions} s ON s.list = a.list AND s.address = a.address
-                GROUP BY q.i, a.list ORDER BY q.i, a.list"""))
-            out["tags"] = _arrow(con.sql(f"""
-                SELECT q.i, t.label, t.category, t.abuse, t.actor, t.source, t.confidence,
-                       t.confidence_score, t.pack
-                FROM screen_q q JOIN {tags} t ON t.address_hash = q.h AND t.address = q.address
-                ORDER BY q.i, t.confidence_score DESC, t.label"""))
+            hashes = np.unique(q.column("h").to_numpy())
+            out = self._direct_details(con, hashes if hashes.size <= _LITERAL_MAX else None)
             if self.has_clusters:
                 cluster_ids = self._cluster_details(con, out)
             else:
@@ -279,6 +276,25 @@ class Screener:
         finally:
             con.unregister("screen_q")
         return out, cluster_ids
+
+    def direct_details(self, q: pa.Table) -> dict[str, pa.Table]:
+        """Sanctions, former listings and tags of the addresses of q (i, address, h); no cluster hits."""
+        con = self.chain._con
+        con.register("screen_q", q)
+        try:
+            return self._direct_details(con, None)
+        finally:
+            con.unregister("screen_q")
+
+    def _direct_details(self, con, hashes: np.ndarray | None) -> dict[str, pa.Table]:
+        """The addresses' own hits, for the registered ``screen_q``; hashes: its few distinct ones."""
+        views = {v: v for v in ("sanctions", "sanctions_all", "tags")}
+        if hashes is not None:
+            # literal hashes reach the Parquet scans (sorted by hash) and prune their row groups
+            inlist = "(" + ", ".join(str(int(h)) for h in hashes) + ")"
+            views = {v: f"(SELECT * FROM {v} WHERE address_hash IN {inlist})" for v in views}
+        return {kind: _arrow(con.sql(f"SELECT * FROM ({sub.format(**views)}) ORDER BY i, {order}"))
+                for kind, (_, order, sub) in DIRECT_QUERIES.items()}
 
     def _cluster_details(self, con, out: dict[str, pa.Table]) -> dict[int, int]:
         con.sql("""CREATE OR REPLACE TEMP TABLE screen_qc AS

@@ -50,29 +50,6 @@ def _print_tag_report(rep: dict) -> None:
             warn(f"{n} coinbases not read again: {reason}")
 
 
-def _print_screen(results: list, fail_on: str) -> None:
-    for r in results:
-        d = r.to_dict()
-        hit = r.is_hit(fail_on)
-        state = "[red]HIT[/red]" if hit else ("[yellow]ERROR[/yellow]" if not r.valid else "[green]clean[/green]")
-        console.print(f"{state} {r.address}" + (f"  {r.error}" if r.error else ""), highlight=False)
-        for s in d["sanctions"]:
-            console.print(f"    listed: {s['list']} v{s['version']}: {s['entity'] or '(no entity)'}"
-                          f" [{s['programs'] or '-'}] since {s['listed_since']}", highlight=False)
-        for t in d["tags"][:10]:
-            console.print(f"    tag: {t['label']} ({t['category'] or t['abuse'] or '-'}, "
-                          f"{t['confidence']}) {t['source'] or ''}", highlight=False)
-        for s in d["cluster_sanctions"][:10]:
-            console.print(f"    cluster {d['cluster_id']}: {s['member']} listed on {s['list']} "
-                          f"({s['entity']}); why: {s['evidence']}", highlight=False)
-        for t in d["cluster_tags"][:10]:
-            console.print(f"    cluster {d['cluster_id']}: {t['label']} on {t['n_addresses']} "
-                          f"address(es); why: {t.get('evidence', '')}", highlight=False)
-        for f in d["formerly_listed"]:
-            console.print(f"    formerly listed on {f['list']} ({f['first_listed']} to "
-                          f"{f['last_listed']})", highlight=False)
-
-
 def register(app: typer.Typer) -> None:
     tags_app = typer.Typer(help="Attribution tags: GraphSense TagPacks, CSV, mining pools.",
                            no_args_is_help=True)
@@ -225,7 +202,9 @@ def register(app: typer.Typer) -> None:
             if counts is not None:
                 console.print(f"{counts['addresses']:,} addresses: {counts['hits']:,} hits, "
                               f"{counts['errors']:,} errors, {counts['clean']:,} clean")
-            _print_screen(results, fail_on)
+            from chaintrail.cli.screen_output import print_screen
+
+            print_screen([r.to_dict() for r in results], fail_on)
         if rc:
             raise typer.Exit(rc)
 

@@ -1,7 +1,9 @@
 """The console-script entry point. It answers the one command that must be
 instant - `chaintrail screen ADDRESS...` of clean addresses, checked
-against the screening snapshot - with the standard library alone, and
-hands everything else (and every screen it cannot settle) to the full CLI.
+against the screening snapshot, and of listed or tagged ones, read from the
+snapshot's details - with the standard library (and Rich to print hits),
+and hands everything else (cluster hits, invalid addresses, and every
+screen it cannot settle) to the full CLI.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from bisect import bisect_left
 from pathlib import Path
 
 _FAIL_ON = ("any", "abuse", "sanctions")
+_EMPTY = {"sanctions": [], "tags": [], "formerly_listed": []}
 
 
 def _parse_screen(argv: list[str]) -> dict | None:
@@ -98,8 +101,9 @@ class _Clusters:
 
 
 def _fast_screen(opts: dict) -> int | None:
-    """Exit status 0 with the output of the full command when every address is clean; else None."""
-    from chaintrail.attribution.screen_snapshot import open_current, read_manifest
+    """The exit status, having printed what the full command prints; None when it cannot settle the call."""
+    from chaintrail.attribution.screen_policy import is_hit
+    from chaintrail.attribution.screen_snapshot import open_current, open_details, read_manifest
     from chaintrail.bitcoin.address import decode_address
     from chaintrail.bitcoin.networks import get_network
     from chaintrail.store.string_hash import string_hash_reference
@@ -120,6 +124,7 @@ def _fast_screen(opts: dict) -> int | None:
         clusters = _Clusters(root, manifest) if manifest["extra"].get("clusters") else None
     except (LookupError, KeyError, OSError, ValueError):
         return None
+    details = None
     results = []
     for address in opts["addresses"]:
         try:
@@ -128,20 +133,31 @@ def _fast_screen(opts: dict) -> int | None:
             return None
         canonical = address.lower() if address.lower().startswith(network.hrp + "1") else address
         ha, hb = string_hash_reference(canonical)
-        if ha in snap:
-            return None  # something to report: the full command gathers the evidence
         try:
             cid = clusters.of(ha, hb) if clusters else None
         except LookupError:
             return None
-        results.append({"address": address, "status": "clean", "valid": True, "error": None,
-                        "hits": [], "sanctions": [], "tags": [], "cluster_id": cid,
-                        "cluster_sanctions": [], "cluster_tags": [], "formerly_listed": []})
+        own = _EMPTY
+        if ha in snap:  # something to report: its own hits, or its cluster's
+            details = details or open_details(root, manifest)
+            own = details.direct(canonical) if details else None
+            if own is None or (cid is not None and details.cluster_hit_by_other(cid, canonical)):
+                return None  # a cluster hit: the full command gathers the merge evidence
+        hits = [k for k in ("sanctions", "tags") if own[k]]
+        results.append({"address": address, "status": "hit" if hits else "clean", "valid": True,
+                        "error": None, "hits": ["sanctioned" if k == "sanctions" else "tagged" for k in hits],
+                        "sanctions": own["sanctions"], "tags": own["tags"], "cluster_id": cid,
+                        "cluster_sanctions": [], "cluster_tags": [], "formerly_listed": own["formerly_listed"]})
+    rc = 1 if any(is_hit(r, opts["fail_on"]) for r in results) else 0
     if opts["json"]:
-        sys.stdout.write(json.dumps({"exit_status": 0, "results": results}, indent=2) + "\n")
-    else:
+        sys.stdout.write(json.dumps({"exit_status": rc, "results": results}, indent=2) + "\n")
+    elif all(r["status"] == "clean" and not r["formerly_listed"] for r in results):
         sys.stdout.write("".join(f"clean {r['address']}\n" for r in results))
-    return 0
+    else:
+        from chaintrail.cli.screen_output import print_screen
+
+        print_screen(results, opts["fail_on"])
+    return rc
 
 
 def main() -> None:
