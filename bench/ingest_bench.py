@@ -4,6 +4,7 @@ throughput, and peak RSS on 1 GB and 4 GB corpora of valid blk files."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,10 +17,11 @@ SIZES_QUICK = {"100MB": 340_000}
 
 
 def _ingest_once(blocks: Path, store: Path) -> dict:
+    load1 = os.getloadavg()[0]  # the machine is shared: a figure means little without it
     r = run_measured([sys.executable, "-m", "chaintrail", "ingest", str(blocks), "--store", str(store),
                       "--json"])
     rep = json.loads(r.stdout)
-    return {"wall_s": r.seconds, "peak_rss_mb": r.peak_rss_mb, **rep}
+    return {"wall_s": r.seconds, "peak_rss_mb": r.peak_rss_mb, "load1": load1, **rep}
 
 
 def _parse_once(blocks: Path) -> dict:
@@ -53,7 +55,8 @@ def run(results, work: Path, quick: bool = False, repeats: int | None = None) ->
         p_tx_s = median([p["tx_per_s"] for p in parses])
         detail[label] = {
             "corpus": {"txs": txs, "bytes": nbytes, "blocks": runs[0]["blocks_applied"], **info},
-            "ingest_runs": [{k: r.get(k) for k in ("wall_s", "peak_rss_mb", "elapsed_s", "phases_s", "index")}
+            "ingest_runs": [{k: r.get(k) for k in ("wall_s", "peak_rss_mb", "load1", "elapsed_s", "phases_s",
+                                                  "index")}
                             for r in runs],
             "parse_runs": parses,
             "ingest_tx_per_s": tx_s, "ingest_mb_per_s": mb_s, "peak_rss_mb": rss,

@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chaintrail.chain import open as open_chain
-from chaintrail.store.first_seen_kernels import first_occurrences, first_occurrences_reference
+from chaintrail.store.first_seen_kernels import (
+    fill_slots,
+    first_occurrences,
+    first_occurrences_reference,
+    number_strings,
+    number_strings_reference,
+)
 
 
 @settings(deadline=None)
@@ -19,6 +25,33 @@ def test_first_occurrences_match_the_twin(pairs):
     ha = np.array([a * 0x9E3779B97F4A7C15 % 2**64 for a, _ in pairs], np.uint64)
     hb = np.array([b for _, b in pairs], np.uint64)
     assert first_occurrences(ha, hb).tolist() == first_occurrences_reference(ha, hb)
+
+
+@settings(deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 2), st.booleans()), max_size=60),
+                min_size=1, max_size=4))
+def test_numbering_over_batches_matches_the_twin(batches):
+    """Numbering batch after batch, the slot table growing in between (as ``OutputAddresses``
+    does), gives the plain-Python numbering."""
+    arrays = [(np.array([a * 0x9E3779B97F4A7C15 % 2**64 for a, _, _ in b], np.uint64),
+               np.array([x for _, x, _ in b], np.uint64), np.array([v for _, _, v in b], np.bool_))
+              for b in batches]
+    total = sum(len(b) for b in batches)
+    ka, kb = np.zeros(total + 1, np.uint64), np.zeros(total + 1, np.uint64)
+    slots = np.full(4, -1, np.int32)
+    count = 0
+    got = []
+    for ha, hb, valid in arrays:
+        size = len(slots)
+        while size < 2 * (count + len(ha)):
+            size *= 2
+        if size > len(slots):
+            slots = np.full(size, -1, np.int32)
+            fill_slots(slots, ka, count)
+        number, first = np.empty(len(ha), np.int64), np.empty(len(ha), np.bool_)
+        count = number_strings(slots, ka, kb, count, ha, hb, valid, number, first)
+        got.append((number.tolist(), first.tolist()))
+    assert got == number_strings_reference(arrays)
 
 
 def _table(store):

@@ -34,7 +34,8 @@ from chaintrail.ingest.rollback import rollback_to
 from chaintrail.ingest.tables import Classified, Placement, Resolved, build_tables
 from chaintrail.ingest.utxo import UtxoSet
 from chaintrail.sources.base import BlockLocation, RawBlock
-from chaintrail.store.address_index import extend_addresses
+from chaintrail.store.address_index import OutputAddresses, extend_addresses, extend_from_outputs
+from chaintrail.store.index_feed import IndexFeed
 from chaintrail.store.manifest import Manifest
 from chaintrail.store.segments import SegmentWriter, merge_tail
 from chaintrail.store.store import Store
@@ -117,7 +118,28 @@ class Ingester:
         self._last_commit = time.monotonic()
         self._t0 = time.monotonic()
         self.addr_watermark = self.counts["outputs"]  # outputs below this are in `addresses`
+        # the addresses of the outputs applied since the last commit, gathered in memory
+        # (None after a rollback: the next commit reads them back from the segments)
+        self.gathered: OutputAddresses | None = OutputAddresses(self.addr_watermark)
+        # the analysis arrays, appended as batches are written (None when the index lags)
+        self.feed: IndexFeed | None = None
+        self._open_feed()
         self.plan: ChainPlan | None = None
+
+    def _open_feed(self) -> None:
+        """Feed the index when it is current (or the store empty) and nothing is uncommitted."""
+        if self.feed is not None and not self.feed.consumed:
+            return
+        m = self.store.manifest
+        self.feed = None
+        if self.writers is None and self.counts == m.counts and self.addr_watermark == self.counts["outputs"]:
+            self.feed = IndexFeed.open(self.store)
+        self.store.index_feed = self.feed
+
+    def _drop_feed(self) -> None:
+        if self.feed is not None:
+            self.feed.discard()
+        self.feed = self.store.index_feed = None
 
     # --- what the store holds ------------------------------------------------
     def _load_applied(self) -> list[AppliedBlock]:
@@ -172,6 +194,7 @@ class Ingester:
         """Bring the store's views to the best chain of everything indexed so far."""
         if self.net is None:
             self.net = MAINNET
+        self._open_feed()
         plan = self.plan = self.index.plan(self.net)
         p = 0
         limit = min(len(plan.order), len(self.applied))
@@ -184,6 +207,9 @@ class Ingester:
             n = len(self.applied) - p
             rollback_to(self, p)
             self.report.blocks_rolled_back += n
+            # ids are reassigned: the index rebuilds, and the addresses step rereads its outputs
+            self._drop_feed()
+            self.gathered = None
         todo = plan.order[p:]
         self._apply(todo, plan)
         self.report.loose_blocks = len(plan.order) - plan.main_len
@@ -276,6 +302,7 @@ class Ingester:
             self._wait_writes()
         except Exception:
             pass
+        self._drop_feed()
         if self.writers is not None:
             for w in self.writers.values():
                 w.abort()
@@ -327,6 +354,8 @@ class Ingester:
         place = Placement(len(self.applied), self.counts["txs"], oid0, self.counts["inputs"], heights)
         res = Resolved(in_spent, in_value, in_stype, in_wver, in_plen, in_payload, tx_in_value)
         writers = self._ensure_writers()
+        if self.feed is not None and self.feed.consumed:  # an index update took or refused it
+            self.feed = None
         t0 = time.perf_counter()
         self._wait_writes()
         rep.timed("wait for writer", t0)
@@ -334,9 +363,10 @@ class Ingester:
         # thread while this thread parses and resolves the next batch
         self._pending = [
             self._write_pools[0].submit(_build_and_write, writers, pb, place, cls, res, self.net,
-                                        frozenset({"inputs"})),
+                                        frozenset({"inputs"}), self.feed, None),
             self._write_pools[1].submit(_build_and_write, writers, pb, place, cls, res, self.net,
-                                        frozenset({"blocks", "txs", "outputs"})),
+                                        frozenset({"blocks", "txs", "outputs"}), self.feed,
+                                        self.gathered),
         ]
         for b, h in enumerate(hashes):
             hh = int(heights[b])
@@ -385,8 +415,21 @@ class Ingester:
         m = self.store.manifest
         addr_segs = list(self.segments.get("addresses", []))
         t0 = time.perf_counter()
-        new_addr = extend_addresses(root, addr_segs, self.segments["outputs"], self.addr_watermark,
-                                    self.counts["addresses"])
+        g = self.gathered
+        if g is not None and g.start == self.addr_watermark and g.start + g.n == self.counts["outputs"]:
+            feed = self.feed
+            if feed is not None and (feed.consumed or feed.entry["arrays"]["out_address"]["length"] != g.start):
+                self._drop_feed()
+                feed = None
+            new_addr, out_address = extend_from_outputs(root, addr_segs, g, self.counts["addresses"],
+                                                         feed.add_address_rows if feed else None)
+            if feed is not None:
+                feed.add_out_address(out_address)
+        else:
+            new_addr = extend_addresses(root, addr_segs, self.segments["outputs"], self.addr_watermark,
+                                        self.counts["addresses"])
+            self._drop_feed()
+        self.gathered = OutputAddresses(self.counts["outputs"])
         if new_addr is not None:
             addr_segs.append(new_addr)
             self.counts["addresses"] += new_addr.rows
@@ -413,7 +456,8 @@ class Ingester:
             updated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             extra=dict(m.extra),
         )
-        self.store.commit(new)
+        feeding = self.feed is not None and not self.feed.consumed
+        self.store.commit(new, keep=self.feed.files() if feeding else None)
         self.report.timed("commit", t0)
         self._last_commit = time.monotonic()
         self.report.commits += 1
@@ -475,10 +519,20 @@ class _Batch:
 
 
 def _build_and_write(writers: dict[str, SegmentWriter], pb: ParsedBatch, place: Placement,
-                     cls: Classified, res: Resolved, net: Network, parts: frozenset[str]) -> None:
+                     cls: Classified, res: Resolved, net: Network, parts: frozenset[str],
+                     feed: IndexFeed | None, gathered: OutputAddresses | None) -> None:
     tables = build_tables(pb, place, cls, res, net, encode_addresses_arrow, parts)
     for t, table in tables.items():
         writers[t].write(table)
+    if "outputs" in tables and gathered is not None:
+        gathered.add(tables["outputs"])
+    if feed is not None:
+        if "txs" in tables:
+            feed.add_txs(tables["txs"])
+        if "outputs" in tables:
+            feed.add_outputs(tables["outputs"])
+        if "inputs" in tables:
+            feed.add_inputs(tables["inputs"])
 
 
 def _classify(pb: ParsedBatch) -> Classified:

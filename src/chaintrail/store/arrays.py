@@ -1,8 +1,8 @@
 """The store's analysis arrays: one memory-mapped NumPy array per field,
 indexed by the dense ids (tx_id, output_id, input_id, address_id), for the
 numba kernels of clustering and tracing and for lookups in well under a
-millisecond. Built from the Parquet segments by ``index_build``; this
-module only reads them.
+millisecond. Built from the Parquet segments by ``index_build`` (or
+appended during ingest by ``index_feed``); this module only reads them.
 
     a = ChainArrays.open(store)      # or None when the index was never built
     a.out_value[a.tx_first_out[t]]   # value of transaction t's first output

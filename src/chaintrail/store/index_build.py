@@ -7,6 +7,10 @@ finding its place (ids reassigned) makes the next update rebuild everything.
 The manifest entry records each array's length: bytes beyond it (a crash
 mid-update) are cut off before appending, so an interrupted update leaves
 the last committed index and a re-run finishes it.
+
+After an ingest in the same process the per-id arrays are already written:
+the ingest appended them from the tables it built (``index_feed``), and the
+update only scatters the spends, sorts the lookups and folds the spends.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +28,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chaintrail.bitcoin import script_types as st
+from chaintrail.store.address_outputs_kernels import address_outputs
 from chaintrail.store.arrays import FLAG_COINBASE, FLAG_SEGWIT, LOOKUPS, ROOM, SCHEMA, ChainArrays
 from chaintrail.store.manifest import Manifest, Segment
 from chaintrail.store.schema import ID_COLUMN, TABLES
-from chaintrail.store.segments import write_table_segment
+from chaintrail.store.segments import SegmentWriter
 from chaintrail.store.store import Store
 from chaintrail.store.string_hash_kernels import hash_string_array
 
@@ -58,12 +64,15 @@ def _np(rb: pa.RecordBatch, name: str, dtype, null=-1) -> np.ndarray:
 
 
 def _type_codes(col: pa.Array) -> np.ndarray:
+    if pa.types.is_dictionary(col.type) and col.dictionary.equals(_TYPE_NAMES):
+        # as ingest builds it: the dictionary is the list of type names, so an index is a code
+        return pc.fill_null(col.indices, st.NONSTANDARD).to_numpy(zero_copy_only=False).astype(np.uint8)
     names = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
     idx = pc.index_in(names, value_set=_TYPE_NAMES)
     return pc.fill_null(idx, st.NONSTANDARD).to_numpy(zero_copy_only=False).astype(np.uint8)
 
 
-class _Appender:
+class Appender:
     """Appends to the per-id array files of one index entry."""
 
     def __init__(self, root: Path, entry: dict):
@@ -71,13 +80,16 @@ class _Appender:
         self.entry = entry
         self._files: dict[str, object] = {}
 
+    def open(self, name: str):
+        f = self._files.get(name)
+        if f is None:
+            f = self._files[name] = open(self.root / self.entry["arrays"][name]["file"], "ab")
+        return f
+
     def append(self, name: str, arr: np.ndarray) -> None:
         spec = self.entry["arrays"][name]
         arr = np.ascontiguousarray(arr, dtype=np.dtype(spec["dtype"]))
-        f = self._files.get(name)
-        if f is None:
-            f = self._files[name] = open(self.root / spec["file"], "ab")
-        f.write(arr.tobytes())
+        self.open(name).write(memoryview(arr).cast("B") if arr.size else b"")
         spec["length"] += arr.shape[0]
 
     def flush(self) -> None:
@@ -93,7 +105,7 @@ class _Appender:
         self._files.clear()
 
 
-def _fresh_entry(tag: str) -> dict:
+def fresh_entry(tag: str) -> dict:
     arrays = {
         name: {"file": f"rooms/{ROOM}/{name}-{tag}.bin", "dtype": dtype, "tail": list(tail), "length": 0}
         for name, (_, dtype, tail) in SCHEMA.items()
@@ -103,7 +115,7 @@ def _fresh_entry(tag: str) -> dict:
             "spent_by_upto": 0, "last_block_hash": None, "files": []}
 
 
-def _diverged(store: Store, entry: dict) -> bool:
+def diverged(store: Store, entry: dict) -> bool:
     up = entry["upto"]
     counts = store.manifest.counts
     if any(counts[k] < up[k] for k in up):
@@ -119,38 +131,64 @@ def _diverged(store: Store, entry: dict) -> bool:
     return not r or r[0][0] != entry["last_block_hash"]
 
 
-def update_index(store: Store, fold_all: bool = False) -> dict:
-    """Bring the analysis arrays up to the store's manifest and fold new spends into the
-    output segments (see ``fold_spends``); returns what was done."""
-    t0 = time.perf_counter()
-    root = store.root
-    (root / "rooms" / ROOM).mkdir(parents=True, exist_ok=True)
-    old = store.manifest.extra.get(ROOM)
-    rebuilt = old is None or _diverged(store, old)
-    entry = _fresh_entry(uuid.uuid4().hex[:10]) if rebuilt else _copy(old)
-    for spec in entry["arrays"].values():  # cut off what an interrupted update appended
+def cut_back(root: Path, entry: dict) -> None:
+    """Cut each array file to the length the entry records (dropping what an interrupted
+    update or ingest appended beyond it); create missing files empty."""
+    for spec in entry["arrays"].values():
         path = root / spec["file"]
         size = spec["length"] * np.dtype(spec["dtype"]).itemsize * int(np.prod(spec["tail"] or [1]))
         if path.exists() and path.stat().st_size > size:
             os.truncate(path, size)
         elif not path.exists():
             path.touch()
+
+
+def update_index(store: Store, fold_all: bool = False) -> dict:
+    """Bring the analysis arrays up to the store's manifest and fold new spends into the
+    output segments (see ``fold_spends``); returns what was done."""
+    t0 = time.perf_counter()
+    root = store.root
+    (root / "rooms" / ROOM).mkdir(parents=True, exist_ok=True)
     m = store.manifest
-    up = entry["upto"]
-    app = _Appender(root, entry)
-    try:
-        _append_txs(root, m, app, up["txs"])
-        _append_addresses(root, m, app, up["addresses"])
-        app.flush()
-        lookups = _address_lookup(root, entry)
-        _append_outputs(root, m, app, up["outputs"], lookups)
-        _append_inputs(root, m, app, up["inputs"])
-    finally:
-        app.close()
+    feed, store.index_feed = store.index_feed, None
+    fed = feed is not None and feed.covers(m.counts)
+    if fed:
+        # the ingest of this process appended every array as it went (see index_feed)
+        entry, rebuilt = feed.finish(), feed.fresh
+        lookups = None
+    else:
+        if feed is not None:
+            feed.discard()
+        old = m.extra.get(ROOM)
+        rebuilt = old is None or diverged(store, old)
+        entry = fresh_entry(uuid.uuid4().hex[:10]) if rebuilt else _copy(old)
+        cut_back(root, entry)
+        up = entry["upto"]
+        app = Appender(root, entry)
+        try:
+            _append_txs(root, m, app, up["txs"])
+            _append_addresses(root, m, app, up["addresses"])
+            app.flush()
+            lookups = _address_lookup(root, entry)
+            _append_outputs(root, m, app, up["outputs"], lookups)
+            _append_inputs(root, m, app, up["inputs"])
+        finally:
+            app.close()
+    t_arrays = time.perf_counter()
     _scatter_spends(root, entry, m)
-    lookups.update(_txid_lookup(root, entry))
-    lookups.update(_address_outputs(root, entry))
-    entry["lookups"] = _write_lookups(root, lookups)
+    # folding spends into the output segments (Parquet I/O) runs on a second thread while
+    # this one sorts the lookups: both release the GIL
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold-spends") as pool:
+        fold = pool.submit(_timed_fold, root, list(m.segments["outputs"]), {"arrays": entry["arrays"]},
+                           fold_all)
+        if lookups is None:
+            lookups = _address_lookup(root, entry)
+        lookups.update(_txid_lookup(root, entry))
+        lookups.update(_address_outputs(root, entry))
+        entry["lookups"] = _write_lookups(root, lookups)
+        del lookups
+        t1 = time.perf_counter()
+        (out_segments, folded), fold_seconds = fold.result()
     entry["upto"] = {k: m.counts[k] for k in ("blocks", "txs", "outputs", "inputs", "addresses")}
     entry["last_block_hash"] = _last_block_hash(store)
     entry["files"] = [s["file"] for s in entry["arrays"].values()] + [
@@ -158,11 +196,18 @@ def update_index(store: Store, fold_all: bool = False) -> dict:
     entry["built"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     new = Manifest.from_dict(json.loads(store.manifest.to_json()))
     new.extra[ROOM] = entry
-    t1 = time.perf_counter()
-    new.segments["outputs"], folded = fold_spends(root, new.segments["outputs"], entry, fold_all)
+    new.segments["outputs"] = out_segments
     store.commit(new)
-    return {"rebuilt": rebuilt, "seconds": time.perf_counter() - t0, "folded_segments": folded,
-            "fold_seconds": time.perf_counter() - t1, **entry["upto"]}
+    return {"rebuilt": rebuilt, "fed": fed,
+            "seconds": time.perf_counter() - t0, "arrays_seconds": t_arrays - t0,
+            "lookups_seconds": t1 - t_arrays, "folded_segments": folded,
+            "fold_seconds": fold_seconds, **entry["upto"]}
+
+
+def _timed_fold(*args) -> tuple[tuple[list[Segment], int], float]:
+    t0 = time.perf_counter()
+    r = fold_spends(*args)
+    return r, time.perf_counter() - t0
 
 
 FOLD_FRACTION = 0.01  # rewrite a segment once this share of its outputs has unfolded spends
@@ -209,19 +254,35 @@ def fold_spends(root: Path, segments: list[Segment], entry: dict, fold_all: bool
 
 
 def _fold_one(root: Path, sg: Segment, a: ChainArrays, n_in: int) -> Segment:
-    t = pq.read_table(root / sg.file, schema=TABLES["outputs"])
-    ids = t.column("output_id").to_numpy()
-    sb = np.asarray(a.out_spent_by)[ids]
-    valid = (sb >= 0) & (sb < n_in)
-    sb_safe = np.where(valid, sb, 0)
-    tx = np.asarray(a.in_tx)[sb_safe]
-    t = t.set_column(t.schema.get_field_index("spending_input_id"), "spending_input_id",
-                     pa.array(sb_safe, pa.int64(), mask=~valid))
-    t = t.set_column(t.schema.get_field_index("spending_tx_id"), "spending_tx_id",
-                     pa.array(tx, pa.int64(), mask=~valid))
-    seg = write_table_segment(root, "outputs", t)
+    """A copy of the segment with its spends written in, one row group at a time (so the
+    memory this takes is that of a row group, not of the segment)."""
+    schema = TABLES["outputs"]
+    w = SegmentWriter(root, "outputs")
+    try:
+        pf = pq.ParquetFile(root / sg.file)
+        for g in range(pf.num_row_groups):
+            t = pf.read_row_group(g)
+            if t.schema != schema:
+                t = t.cast(schema)
+            w.write(_with_spends(t, a, n_in))
+        seg = w.close()
+    except BaseException:
+        w.abort()
+        raise
     seg.spends_upto = n_in
     return seg
+
+
+def _with_spends(t: pa.Table, a: ChainArrays, n_in: int) -> pa.Table:
+    ids = t.column("output_id").to_numpy()
+    sb = np.asarray(a.out_spent_by[ids])
+    valid = (sb >= 0) & (sb < n_in)
+    sb_safe = np.where(valid, sb, 0)
+    tx = np.asarray(a.in_tx[sb_safe])
+    t = t.set_column(t.schema.get_field_index("spending_input_id"), "spending_input_id",
+                     pa.array(sb_safe, pa.int64(), mask=~valid))
+    return t.set_column(t.schema.get_field_index("spending_tx_id"), "spending_tx_id",
+                        pa.array(tx, pa.int64(), mask=~valid))
 
 
 def _copy(entry: dict) -> dict:
@@ -240,52 +301,65 @@ def _last_block_hash(store: Store) -> str | None:
         con.close()
 
 
-def _append_txs(root, m, app: _Appender, start: int) -> None:
-    cols = ["tx_id", "txid", "height", "version", "locktime", "vsize", "is_coinbase", "is_segwit",
-            "n_inputs", "n_outputs", "input_value", "output_value", "fee", "first_input_id",
-            "first_output_id", "time"]
-    for rb in _rows(root, m.segments["txs"], "txs", start, cols):
-        h = rb.column(1)
-        app.append("tx_hash", np.frombuffer(h.buffers()[1], np.uint8)[h.offset * 32:(h.offset + len(h)) * 32]
-                   .reshape(-1, 32))
-        app.append("tx_first_in", _np(rb, "first_input_id", np.int64))
-        app.append("tx_first_out", _np(rb, "first_output_id", np.int64))
-        app.append("tx_n_in", _np(rb, "n_inputs", np.int32))
-        app.append("tx_n_out", _np(rb, "n_outputs", np.int32))
-        app.append("tx_height", _np(rb, "height", np.int32))
-        app.append("tx_time", _np(rb, "time", np.uint32, 0))
-        app.append("tx_version", _np(rb, "version", np.int32))
-        app.append("tx_locktime", _np(rb, "locktime", np.uint32, 0))
-        app.append("tx_vsize", _np(rb, "vsize", np.int32))
-        flags = (_np(rb, "is_coinbase", np.uint8, 0) * FLAG_COINBASE
-                 | _np(rb, "is_segwit", np.uint8, 0) * FLAG_SEGWIT)
-        app.append("tx_flags", flags.astype(np.uint8))
-        app.append("tx_in_value", _np(rb, "input_value", np.int64))
-        app.append("tx_out_value", _np(rb, "output_value", np.int64))
-        app.append("tx_fee", _np(rb, "fee", np.int64))
+def _append_txs(root, m, app: Appender, start: int) -> None:
+    for rb in _rows(root, m.segments["txs"], "txs", start, TX_COLUMNS):
+        append_tx_rows(app, rb)
 
 
-def _append_addresses(root, m, app: _Appender, start: int) -> None:
+TX_COLUMNS = ["tx_id", "txid", "height", "version", "locktime", "vsize", "is_coinbase", "is_segwit",
+              "n_inputs", "n_outputs", "input_value", "output_value", "fee", "first_input_id",
+              "first_output_id", "time"]
+
+
+def append_tx_rows(app: Appender, rb: pa.RecordBatch) -> None:
+    """The per-tx arrays of a batch of `txs` rows (from Parquet, or as ingest built them)."""
+    h = rb.column(rb.schema.get_field_index("txid"))
+    app.append("tx_hash", np.frombuffer(h.buffers()[1], np.uint8)[h.offset * 32:(h.offset + len(h)) * 32]
+               .reshape(-1, 32))
+    app.append("tx_first_in", _np(rb, "first_input_id", np.int64))
+    app.append("tx_first_out", _np(rb, "first_output_id", np.int64))
+    app.append("tx_n_in", _np(rb, "n_inputs", np.int32))
+    app.append("tx_n_out", _np(rb, "n_outputs", np.int32))
+    app.append("tx_height", _np(rb, "height", np.int32))
+    app.append("tx_time", _np(rb, "time", np.uint32, 0))
+    app.append("tx_version", _np(rb, "version", np.int32))
+    app.append("tx_locktime", _np(rb, "locktime", np.uint32, 0))
+    app.append("tx_vsize", _np(rb, "vsize", np.int32))
+    flags = (_np(rb, "is_coinbase", np.uint8, 0) * FLAG_COINBASE
+             | _np(rb, "is_segwit", np.uint8, 0) * FLAG_SEGWIT)
+    app.append("tx_flags", flags.astype(np.uint8))
+    app.append("tx_in_value", _np(rb, "input_value", np.int64))
+    app.append("tx_out_value", _np(rb, "output_value", np.int64))
+    app.append("tx_fee", _np(rb, "fee", np.int64))
+
+
+def _append_addresses(root, m, app: Appender, start: int) -> None:
     for rb in _rows(root, m.segments["addresses"], "addresses", start,
                     ["address_id", "address", "script_type", "first_height"]):
-        col = rb.column(1)
-        ha, hb = hash_string_array(col)
-        app.append("addr_ha", ha)
-        app.append("addr_hb", hb)
-        if col.null_count:
-            col = pc.fill_null(col, "")
-        if pa.types.is_large_string(col.type):
-            col = col.cast(pa.string())
-        offs = np.frombuffer(col.buffers()[1], np.int32)[col.offset:col.offset + len(col) + 1].astype(np.int64)
-        data = np.frombuffer(col.buffers()[2], np.uint8)[offs[0]:offs[-1]]
-        base = entry_text_length(app)
-        app.append("addr_end", base + offs[1:] - offs[0])
-        app.append("addr_text", data)
-        app.append("addr_first_height", _np(rb, "first_height", np.int32))
-        app.append("addr_type", _type_codes(rb.column(2)))
+        append_address_rows(app, rb)
 
 
-def entry_text_length(app: _Appender) -> int:
+def append_address_rows(app: Appender, rb: pa.RecordBatch, hashes: tuple | None = None) -> None:
+    """The per-address arrays of a batch of `addresses` rows (`hashes`: the two string hashes
+    of its addresses, when the caller has them)."""
+    col = rb.column(rb.schema.get_field_index("address"))
+    ha, hb = hashes if hashes is not None else hash_string_array(col)
+    app.append("addr_ha", ha)
+    app.append("addr_hb", hb)
+    if col.null_count:
+        col = pc.fill_null(col, "")
+    if pa.types.is_large_string(col.type):
+        col = col.cast(pa.string())
+    offs = np.frombuffer(col.buffers()[1], np.int32)[col.offset:col.offset + len(col) + 1].astype(np.int64)
+    data = np.frombuffer(col.buffers()[2], np.uint8)[offs[0]:offs[-1]]
+    base = entry_text_length(app)
+    app.append("addr_end", base + offs[1:] - offs[0])
+    app.append("addr_text", data)
+    app.append("addr_first_height", _np(rb, "first_height", np.int32))
+    app.append("addr_type", _type_codes(rb.column(rb.schema.get_field_index("script_type"))))
+
+
+def entry_text_length(app: Appender) -> int:
     return app.entry["arrays"]["addr_text"]["length"]
 
 
@@ -321,24 +395,35 @@ def lookup_addresses(ha: np.ndarray, hb: np.ndarray, key: np.ndarray, key2: np.n
     return out
 
 
-def _append_outputs(root, m, app: _Appender, start: int, lookups: dict) -> None:
+def _append_outputs(root, m, app: Appender, start: int, lookups: dict) -> None:
     for rb in _rows(root, m.segments["outputs"], "outputs", start,
                     ["output_id", "tx_id", "value", "script_type", "address"]):
-        app.append("out_tx", _np(rb, "tx_id", np.int64))
-        app.append("out_value", _np(rb, "value", np.int64))
-        app.append("out_type", _type_codes(rb.column(3)))
+        append_output_rows(app, rb)
         ha, hb = hash_string_array(rb.column(4))
         app.append("out_address", lookup_addresses(ha, hb, lookups["addr_key"], lookups["addr_key2"],
                                                    lookups["addr_id"]))
-        app.append("out_spent_by", np.full(rb.num_rows, -1, np.int64))
 
 
-def _append_inputs(root, m, app: _Appender, start: int) -> None:
+def append_output_rows(app: Appender, rb: pa.RecordBatch) -> None:
+    """The per-output arrays of a batch of `outputs` rows, but for out_address (an address id,
+    known once the addresses table has the batch's new addresses)."""
+    app.append("out_tx", _np(rb, "tx_id", np.int64))
+    app.append("out_value", _np(rb, "value", np.int64))
+    app.append("out_type", _type_codes(rb.column(rb.schema.get_field_index("script_type"))))
+    app.append("out_spent_by", np.full(rb.num_rows, -1, np.int64))
+
+
+def _append_inputs(root, m, app: Appender, start: int) -> None:
     for rb in _rows(root, m.segments["inputs"], "inputs", start,
                     ["input_id", "tx_id", "spent_output_id", "sequence"]):
-        app.append("in_tx", _np(rb, "tx_id", np.int64))
-        app.append("in_spent", _np(rb, "spent_output_id", np.int64))
-        app.append("in_sequence", _np(rb, "sequence", np.uint32, 0))
+        append_input_rows(app, rb)
+
+
+def append_input_rows(app: Appender, rb: pa.RecordBatch) -> None:
+    """The per-input arrays of a batch of `inputs` rows."""
+    app.append("in_tx", _np(rb, "tx_id", np.int64))
+    app.append("in_spent", _np(rb, "spent_output_id", np.int64))
+    app.append("in_sequence", _np(rb, "sequence", np.uint32, 0))
 
 
 def _scatter_spends(root: Path, entry: dict, m) -> None:
@@ -369,14 +454,8 @@ def _txid_lookup(root: Path, entry: dict) -> dict[str, np.ndarray]:
 
 def _address_outputs(root: Path, entry: dict) -> dict[str, np.ndarray]:
     a = ChainArrays(root, entry, {})
-    addr = np.asarray(a.out_address)
-    n_addr = entry["arrays"]["addr_ha"]["length"]
-    has = np.nonzero(addr >= 0)[0]
-    order = has[np.argsort(addr[has], kind="stable")]
-    counts = np.bincount(addr[has], minlength=n_addr) if len(has) else np.zeros(n_addr, np.int64)
-    start = np.zeros(n_addr + 1, np.int64)
-    np.cumsum(counts, out=start[1:])
-    return {"ao_start": start, "ao_ids": order.astype(np.int64)}
+    start, ids = address_outputs(np.asarray(a.out_address), entry["arrays"]["addr_ha"]["length"])
+    return {"ao_start": start, "ao_ids": ids}
 
 
 def _write_lookups(root: Path, lookups: dict[str, np.ndarray]) -> dict:

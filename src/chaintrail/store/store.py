@@ -36,6 +36,9 @@ class Store:
         self.root = root
         self.manifest = manifest
         self._lock_fd = lock_fd
+        # analysis arrays an ingest of this process appended as it went (``index_feed``);
+        # the next ``update_index`` on this store takes them instead of re-reading the segments
+        self.index_feed = None
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None) -> Store:
