@@ -32,8 +32,8 @@ CHAIN_TXS = 1.2e9
 ASSUMED_EFFICIENCY = 0.7
 #: driver-side phases (seconds inside the stage that do not run on executors)
 DRIVER_PHASES = {"ingest": ("plan", "utxo", "commit"), "index": ("arrays",),
-                 "cluster": ("verdicts", "collect", "write state", "number clusters", "cluster figures",
-                             "write files")}
+                 "cluster": ("verdicts", "collect", "collect verdicts", "union-find", "provisional",
+                             "write state", "number clusters", "cluster figures", "write files")}
 
 _RUN = r'''
 import json, sys, time

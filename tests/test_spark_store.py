@@ -112,6 +112,47 @@ def test_sim_cluster_partition_equals_embedded(sim_pair):
     assert sum(rep["cluster"]["coinjoins"].values()) > 0
 
 
+def test_guarded_clustering_equals_embedded(spark, sim_pair, sim_blocks, tmp_path):
+    """With the guard on (the default), Spark decides the links and the driver runs the embedded
+    union-find: the same clusters, evidence and refusals as `cluster build`, here with every
+    service's addresses tagged so that the guard keeps services apart."""
+    import shutil
+
+    import duckdb
+
+    from chaintrail.attribution.service import import_tags
+    from chaintrail.cluster.build import build_clusters
+    from chaintrail.cluster.params import ClusterParams
+    from chaintrail.spark.cluster import run_spark_cluster
+
+    truth = sim_blocks.parent / "truth"
+    rows = duckdb.connect().sql(f"""
+        SELECT a.address, e.name, e.name FROM '{truth / 'addresses.parquet'}' a
+        JOIN '{truth / 'entities.parquet'}' e USING (entity_id)
+        WHERE e.kind <> 'user' AND a.address IS NOT NULL ORDER BY a.address""").fetchall()
+    csv = tmp_path / "services.csv"
+    csv.write_text("address,label,category,actor,confidence\n"
+                   + "".join(f"{a},{n},exchange,{actor},ownership\n" for a, n, actor in rows))
+    emb, spk = tmp_path / "embedded", tmp_path / "spark"
+    shutil.copytree(sim_pair[0], emb)
+    shutil.copytree(sim_pair[1], spk)
+    for store in (emb, spk):
+        import_tags(store, [str(csv)])
+    build_clusters(str(emb), ClusterParams(), full=True)
+    rep = run_spark_cluster(spark, str(spk), ClusterParams())
+    assert rep["params"] == ClusterParams().to_dict() and rep["params"]["guard_other_output"]
+    assert rep["anchors"] > 0
+    for q in ("SELECT address_id, cluster_id FROM addresses ORDER BY address_id",
+              "SELECT * FROM clusters ORDER BY cluster_id",
+              "SELECT * FROM cluster_refusals ORDER BY ALL",
+              "SELECT * FROM cluster_evidence ORDER BY ALL"):
+        a, b = _view(emb, q), _view(spk, q)
+        assert a.num_rows and a.to_pylist() == b.to_pylist(), q
+    # the guard refused a merge of two services, so the partition differs from the unguarded one
+    q = "SELECT cluster_id FROM addresses ORDER BY address_id"
+    assert _view(spk, q).column(0).to_pylist() != _view(sim_pair[1], q).column(0).to_pylist()
+
+
 def test_api_and_cluster_show_read_spark_store(sim_pair):
     import chaintrail as ct
     from chaintrail.cluster.query import Clusters

@@ -101,9 +101,13 @@ def register(app: typer.Typer) -> None:
                                               "(default 144)."),
         max_change_outputs: Optional[int] = typer.Option(None, "--max-change-outputs",
                                                          help="Default 3; 0: no limit."),
+        guard: str = typer.Option("on", "--guard", help="on (as `cluster build`): Spark decides the links, "
+                                  "the guarded union-find runs on the driver; off: distributed connected "
+                                  "components."),
+        cannot_link: str = typer.Option("off", "--cannot-link", help="As `cluster build`."),
         json_out: bool = JsonOpt,
     ) -> None:
-        """Cluster addresses with distributed connected components (the embedded build's `--guard off`)."""
+        """Cluster addresses: the links on Spark, the clusters as the embedded build makes them."""
         from chaintrail.cli.cluster_cmds import UsageError, _on_off
         from chaintrail.cluster.params import (
             DEFAULT_HORIZON,
@@ -113,8 +117,11 @@ def register(app: typer.Typer) -> None:
         from chaintrail.spark.cluster import run_spark_cluster
 
         mco = DEFAULT_MAX_CHANGE_OUTPUTS if max_change_outputs is None else (max_change_outputs or None)
+        g = _on_off(guard, "--guard")
         params = ClusterParams(change=change, coinjoin_filter=_on_off(coinjoin_filter, "--coinjoin-filter"),
-                               horizon=DEFAULT_HORIZON if horizon is None else horizon, max_change_outputs=mco)
+                               horizon=DEFAULT_HORIZON if horizon is None else horizon, max_change_outputs=mco,
+                               guard_tags=g, guard_other_output=g,
+                               cannot_link=_on_off(cannot_link, "--cannot-link"))
         if params.horizon < 0:
             raise UsageError("--horizon must be 0 or more")
         rep = run_spark_cluster(_session(master, conf), store, params)

@@ -202,6 +202,34 @@ def _run_pass(state: UFState, arrays, in_addr: np.ndarray, skip, events: dict, s
     state.cl_used = int(cur[U.C_NCL])
 
 
+def union_passes(arrays: ChainArrays, facts: InputFacts, codes: np.ndarray, settled_ev: dict,
+                 provisional_ev: dict, params: ClusterParams, anchors: Anchors, prev: dict | None = None,
+                 root=None, tx0: int = 0, phase=None) -> tuple[UFState, UFState, Buffers, Buffers]:
+    """The settled pass (multi-input links of txs from tx0 on, and the change links that became
+    final) and, on a copy, the provisional change links of the last `horizon` blocks: the two
+    union-find states and the evidence and refusals each recorded."""
+    t = time.perf_counter()
+    n_tx, n_addr = arrays.counts["txs"], arrays.counts["addresses"]
+    skip = (np.asarray(arrays.tx_flags) & FLAG_COINBASE) != 0
+    if params.coinjoin_filter:
+        skip |= codes != 0
+    state = _init_state(prev, root, n_addr, anchors, params)
+    flags = _flags(params)
+    idt = R.id_dtype(n_addr + 1)
+    settled_buf = Buffers(max(1 << 16, min(n_addr + 1024, 1 << 22)), id_dtype=idt)
+    _run_pass(state, arrays, facts.addr, skip, settled_ev, tx0, n_tx, flags, settled_buf)
+    if phase:
+        t = phase("union-find", t)
+    prov = state.copy()
+    prov_ev = dict(provisional_ev)
+    prov_ev["due"] = np.full(prov_ev["tx"].shape[0], n_tx, np.int64)
+    prov_buf = Buffers(max(1024, prov_ev["tx"].shape[0] + 1024), id_dtype=idt)
+    _run_pass(prov, arrays, facts.addr, skip, prov_ev, n_tx, n_tx, flags, prov_buf)
+    if phase:
+        phase("provisional", t)
+    return state, prov, settled_buf, prov_buf
+
+
 def _events(change, t0: int, due: np.ndarray, upto: int | None = None) -> dict:
     """Change events of txs [t0, upto): tx, due index, change output, support mask."""
     c = change.change if upto is None else change.change[: max(upto - t0, 0)]
@@ -274,24 +302,9 @@ def build_clusters(store_path=None, params: ClusterParams | None = None, full: b
         provisional_ev = _slice_events(events, sched.settled_upto, n_tx)
         t = phase("change", t)
 
-        # the settled pass: new multi-input links and the change links that became final
-        skip = (np.asarray(arrays.tx_flags) & FLAG_COINBASE) != 0
-        if params.coinjoin_filter:
-            skip |= codes != 0
-        state = _init_state(prev, root, n_addr, anchors, params)
-        flags = _flags(params)
-        idt = R.id_dtype(n_addr + 1)
-        settled_buf = Buffers(max(1 << 16, min(n_addr + 1024, 1 << 22)), id_dtype=idt)
-        _run_pass(state, arrays, facts.addr, skip, settled_ev, tx0, n_tx, flags, settled_buf)
-        t = phase("union-find", t)
-
-        # the provisional links of the last `horizon` blocks, on a copy
-        prov = state.copy()
-        prov_ev = dict(provisional_ev)
-        prov_ev["due"] = np.full(prov_ev["tx"].shape[0], n_tx, np.int64)
-        prov_buf = Buffers(max(1024, prov_ev["tx"].shape[0] + 1024), id_dtype=idt)
-        _run_pass(prov, arrays, facts.addr, skip, prov_ev, n_tx, n_tx, flags, prov_buf)
-        t = phase("provisional", t)
+        state, prov, settled_buf, prov_buf = union_passes(arrays, facts, codes, settled_ev, provisional_ev,
+                                                          params, anchors, prev, root, tx0, phase)
+        t = time.perf_counter()
 
         entry = write_outputs(store, arrays, facts, prev, params, anchors, state, prov, codes, known,
                               settled_buf, prov_buf, phase)

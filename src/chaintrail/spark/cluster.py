@@ -17,14 +17,17 @@ Spark joins and the clusters found as distributed connected components.
   stores the clusters, figures, lookups, verdicts and evidence, so
   `cluster show`, `cluster why`, the views and the web UI read them.
 
-Not done on Spark: the guard. Its refusals depend on the order merges
-happen in (a change link is refused when another output already pays the
-inputs' cluster *at that moment*; tags refuse merges of two services),
-which a connected-components computation has no notion of. A Spark
-clustering is therefore the embedded one with `--guard off`, and is
-recorded with those parameters. The evidence holds every link (not only
-the ones that joined two clusters), so `cluster why` finds paths over a
-superset of the embedded edges.
+The guard (tags keep two services apart; a change link is refused when
+another output already pays the inputs' cluster) depends on the order in
+which merges happen, which connected components have no notion of. With
+the guard on (the default), the links' inputs are still decided on Spark
+(CoinJoin verdicts and change events, the costly part), and the union-find
+runs as the embedded engine's sequential pass on the driver over the local
+store's arrays: the same clusters, refusals and evidence as `cluster
+build`. With `--guard off` the clusters are Spark's connected components;
+the evidence then holds every link (not only the ones that joined two
+clusters), so `cluster why` finds paths over a superset of the embedded
+edges.
 """
 
 from __future__ import annotations
@@ -68,12 +71,7 @@ def link_frames(spark, tables: dict, addresses, verdict, events, coinjoin_filter
 def run_spark_cluster(spark, store: str, params=None) -> dict:
     """Cluster a Spark-built (or any) local store's addresses; returns the build report."""
     from chaintrail.cluster import room as R
-    from chaintrail.cluster.anchors import Anchors
-    from chaintrail.cluster.build import Buffers, UFState
-    from chaintrail.cluster.outputs import write_outputs
     from chaintrail.cluster.params import ClusterParams
-    from chaintrail.heuristics.input_facts import InputFacts
-    from chaintrail.spark.components import connected_components
     from chaintrail.spark.verdicts import change_events, coinjoins_and_features, schedule
     from chaintrail.store.arrays import ChainArrays
     from chaintrail.store.store import Store
@@ -83,9 +81,8 @@ def run_spark_cluster(spark, store: str, params=None) -> dict:
     if not target.is_local:
         raise StoreError(f"{store}: spark cluster writes the clusters room of a local store (the room's "
                          "arrays are memory-mapped by readers); copy the store to a local disk first")
-    p = params or ClusterParams()
-    p = ClusterParams(**{**p.to_dict(), "guard_tags": False, "guard_other_output": False,
-                         "cannot_link": False, "cannot_link_multi_input": False}).normalised()
+    p = (params or ClusterParams()).normalised()
+    guarded = p.guard_tags or p.guard_other_output or p.cannot_link
     phases: dict[str, float] = {}
 
     def phase(name: str, t0: float) -> float:
@@ -112,52 +109,17 @@ def run_spark_cluster(spark, store: str, params=None) -> dict:
         t = phase("coinjoin", t)
         events = change_events(spark, tables, addresses, verdict, p, sched).localCheckpoint(eager=True)
         t = phase("change", t)
-        links = link_frames(spark, tables, addresses, verdict, events, p.coinjoin_filter)
-        links = links.localCheckpoint(eager=True)
-        t = phase("links", t)
-        labels, rounds = connected_components(links.select("src", "dst"))
-        lab = labels.toArrow()
-        t = phase("components", t)
-        vt = verdict.select("tx_id", "code", "known").toArrow()
-        codes = np.zeros(n_tx, np.uint8)
-        known = np.ones(n_tx, np.bool_)
-        ids = vt.column("tx_id").to_numpy()
-        codes[ids] = vt.column("code").to_numpy().astype(np.uint8)
-        known[ids] = vt.column("known").to_numpy(zero_copy_only=False).astype(np.bool_)
-        ev_tx_all = events.select("tx_id").toArrow().column("tx_id").to_numpy()
-        facts = InputFacts.gather(arrays)
-        t = phase("collect verdicts", t)
-
-        idt = R.id_dtype(n_addr + 1)
-        parent = np.arange(n_addr, dtype=idt)
-        if lab.num_rows:
-            parent[lab.column("vertex").to_numpy()] = lab.column("label").to_numpy().astype(idt)
-        size = np.zeros(n_addr, np.int32)
-        np.add.at(size, parent, 1)
-        empty64 = np.zeros(0, np.int64)
-        state = UFState(parent, size, np.zeros(0, np.int32), empty64, empty64, empty64, empty64, empty64, 0)
-        ev = links.orderBy("tx_id", "src", "dst").toArrow()
-        settled_upto = sched["settled_upto"]
-        ev_tx = ev.column("tx_id").to_numpy()
-        kind = ev.column("kind").to_numpy().astype(np.uint8)
-        prov_mask = (kind == 2) & (ev_tx >= settled_upto)  # change links of the last `horizon` blocks
-        settled_buf, prov_buf = Buffers(1024, id_dtype=idt), Buffers(1024, id_dtype=idt)
-        for buf, sel in ((settled_buf, ~prov_mask), (prov_buf, prov_mask)):
-            if sel.any():
-                buf.chunks_ev.append({"tx": ev_tx[sel].astype(np.int64),
-                                      "a": ev.column("src").to_numpy()[sel].astype(idt),
-                                      "b": ev.column("dst").to_numpy()[sel].astype(idt),
-                                      "kind": kind[sel], "support": ev.column("support").to_numpy()[sel]
-                                      .astype(np.uint16)})
-        t = phase("collect", t)
-        entry = write_outputs(s, arrays, facts, None, p, Anchors.empty(), state, state.copy(),
-                              codes, known, settled_buf, prov_buf, phase)
-        n_links = int(ev.num_rows)
+        if guarded:
+            entry, n_links, rounds, ev_tx_all, n_anchor = _guarded(s, arrays, p, verdict, events, phase, t)
+        else:
+            entry, n_links, rounds, ev_tx_all = _components(spark, s, arrays, p, tables, addresses, verdict,
+                                                            events, sched, phase, t)
+            n_anchor = (0, 0)
+        settled_upto = entry["settled_upto"]
         entry.update({
-            "state_version": STATE_VERSION, "params": p.to_dict(), "tags": "none",
+            "state_version": STATE_VERSION, "params": p.to_dict(),
             "index_id": arrays.entry["arrays"]["tx_hash"]["file"], "network": m.network,
             "counts": {k: arrays.counts[k] for k in ("txs", "outputs", "inputs", "addresses", "blocks")},
-            "settled_upto": settled_upto, "highest_height": sched["tip"],
             "tip": {"height": m.tip_height, "hash": m.tip_hash},
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "incremental": False, "tx_processed_from": 0, "engine": "spark",
@@ -168,12 +130,106 @@ def run_spark_cluster(spark, store: str, params=None) -> dict:
             "change_links_settled": int(np.count_nonzero(ev_tx_all < settled_upto)),
             "change_links_provisional": int(np.count_nonzero(ev_tx_all >= settled_upto)),
             "change_events": n_change, "links": n_links, "cc_rounds": rounds,
-            "anchors": 0, "anchor_services": 0, "engine": "spark",
+            "anchors": n_anchor[0], "anchor_services": n_anchor[1], "engine": "spark",
             "seconds": round(time.perf_counter() - t_begin, 3), "phases_s": phases,
         })
         entry["files"] = R.entry_files(entry)
         s.commit_extra(R.ROOM, entry)
+        if "attribution" in s.manifest.extra:  # screening's snapshot covers whole clusters
+            from chaintrail.attribution.screen_snapshot import refresh_snapshot
+
+            refresh_snapshot(s.root)
         return {"store": str(s.root), "params": p.to_dict(), **entry["report"], "tip": entry["tip"],
                 "seconds": round(time.perf_counter() - t_begin, 3)}
     finally:
         s.close()
+
+
+def _verdict_arrays(verdict, n_tx: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per tx: the CoinJoin protocol code and whether its inputs were all known."""
+    vt = verdict.select("tx_id", "code", "known").toArrow()
+    codes = np.zeros(n_tx, np.uint8)
+    known = np.ones(n_tx, np.bool_)
+    ids = vt.column("tx_id").to_numpy()
+    codes[ids] = vt.column("code").to_numpy().astype(np.uint8)
+    known[ids] = vt.column("known").to_numpy(zero_copy_only=False).astype(np.bool_)
+    return codes, known
+
+
+def _guarded(s, arrays, p, verdict, events, phase, t):
+    """The embedded union-find passes on the driver over Spark's verdicts and change events."""
+    from chaintrail.cluster.anchors import Anchors, load_anchors
+    from chaintrail.cluster.build import _slice_events, union_passes
+    from chaintrail.cluster.outputs import write_outputs
+    from chaintrail.cluster.schedule import make_schedule
+    from chaintrail.heuristics.input_facts import InputFacts
+
+    n_tx = arrays.counts["txs"]
+    codes, known = _verdict_arrays(verdict, n_tx)
+    ev = events.select("tx_id", "output_id", "support").toArrow().sort_by("tx_id")
+    sched = make_schedule(arrays.tx_height, p.horizon)
+    tx = ev.column("tx_id").to_numpy().astype(np.int64)
+    all_ev = {"tx": tx, "due": sched.due[tx].astype(np.int64),
+              "out": ev.column("output_id").to_numpy().astype(np.int64),
+              "support": ev.column("support").to_numpy().astype(np.uint16)}
+    facts = InputFacts.gather(arrays)
+    anchors = load_anchors(s, arrays, p.min_tag_confidence) if p.guard_tags else Anchors.empty()
+    t = phase("collect verdicts", t)
+    settled_ev = _slice_events(all_ev, 0, sched.settled_upto)
+    provisional_ev = _slice_events(all_ev, sched.settled_upto, n_tx)
+    state, prov, settled_buf, prov_buf = union_passes(arrays, facts, codes, settled_ev, provisional_ev, p,
+                                                      anchors, phase=phase)
+    entry = write_outputs(s, arrays, facts, None, p, anchors, state, prov, codes, known,
+                          settled_buf, prov_buf, phase)
+    entry.update({"settled_upto": sched.settled_upto, "highest_height": sched.tip, "tags": anchors.fingerprint})
+    n_links = sum(c["tx"].shape[0] for b in (settled_buf, prov_buf) for c in b.chunks_ev)
+    return entry, n_links, 0, tx, (int(anchors.address_id.size), len(anchors.names))
+
+
+def _components(spark, s, arrays, p, tables, addresses, verdict, events, sched, phase, t):
+    """Clusters as Spark's connected components over every link (the guard off)."""
+    from chaintrail.cluster import room as R
+    from chaintrail.cluster.anchors import Anchors
+    from chaintrail.cluster.build import Buffers, UFState
+    from chaintrail.cluster.outputs import write_outputs
+    from chaintrail.heuristics.input_facts import InputFacts
+    from chaintrail.spark.components import connected_components
+
+    n_addr, n_tx = arrays.counts["addresses"], arrays.counts["txs"]
+    links = link_frames(spark, tables, addresses, verdict, events, p.coinjoin_filter)
+    links = links.localCheckpoint(eager=True)
+    t = phase("links", t)
+    labels, rounds = connected_components(links.select("src", "dst"))
+    lab = labels.toArrow()
+    t = phase("components", t)
+    codes, known = _verdict_arrays(verdict, n_tx)
+    ev_tx_all = events.select("tx_id").toArrow().column("tx_id").to_numpy()
+    facts = InputFacts.gather(arrays)
+    t = phase("collect verdicts", t)
+
+    idt = R.id_dtype(n_addr + 1)
+    parent = np.arange(n_addr, dtype=idt)
+    if lab.num_rows:
+        parent[lab.column("vertex").to_numpy()] = lab.column("label").to_numpy().astype(idt)
+    size = np.zeros(n_addr, np.int32)
+    np.add.at(size, parent, 1)
+    empty64 = np.zeros(0, np.int64)
+    state = UFState(parent, size, np.zeros(0, np.int32), empty64, empty64, empty64, empty64, empty64, 0)
+    ev = links.orderBy("tx_id", "src", "dst").toArrow()
+    settled_upto = sched["settled_upto"]
+    ev_tx = ev.column("tx_id").to_numpy()
+    kind = ev.column("kind").to_numpy().astype(np.uint8)
+    prov_mask = (kind == 2) & (ev_tx >= settled_upto)  # change links of the last `horizon` blocks
+    settled_buf, prov_buf = Buffers(1024, id_dtype=idt), Buffers(1024, id_dtype=idt)
+    for buf, sel in ((settled_buf, ~prov_mask), (prov_buf, prov_mask)):
+        if sel.any():
+            buf.chunks_ev.append({"tx": ev_tx[sel].astype(np.int64),
+                                  "a": ev.column("src").to_numpy()[sel].astype(idt),
+                                  "b": ev.column("dst").to_numpy()[sel].astype(idt),
+                                  "kind": kind[sel], "support": ev.column("support").to_numpy()[sel]
+                                  .astype(np.uint16)})
+    t = phase("collect", t)
+    entry = write_outputs(s, arrays, facts, None, p, Anchors.empty(), state, state.copy(),
+                          codes, known, settled_buf, prov_buf, phase)
+    entry.update({"settled_upto": settled_upto, "highest_height": sched["tip"], "tags": "none"})
+    return entry, int(ev.num_rows), rounds, ev_tx_all
