@@ -7,23 +7,24 @@ threads while the next figures are computed."""
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 import pyarrow as pa
 
 from chaintrail.cluster import room as R
 from chaintrail.cluster import unionfind_kernels as U
 from chaintrail.cluster.summary_kernels import (
-    N_STATS,
     S_BALANCE,
     S_FIRST,
     S_LAST,
     S_RECEIVED,
     S_TXS,
+    cluster_refs,
     cluster_stats,
     incidence_csr,
     members_csr,
+    stats_table,
 )
 from chaintrail.heuristics.codes import (
     EVIDENCE_NAMES,
@@ -139,7 +140,11 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
     # the figures of each cluster, its members, and the evidence at each address: three
     # independent kernels (they release the GIL), run side by side
     a = arrays
-    acc = np.empty((n_cl, N_STATS), np.int64)
+    parts = max(1, numba.get_num_threads())
+    out_k = np.empty(a.counts["outputs"], idt)
+    in_k = np.empty(facts.addr.shape[0], idt)
+    cluster_refs(dense, a.out_address, facts.addr, out_k, in_k)
+    acc = stats_table(n_cl)
     start = np.empty(n_cl + 1, idt)
     members = np.empty(n_addr, idt)
     prev_a = R.read_array(root, prev_ev["a"]) if prev_ev else np.zeros(0, idt)
@@ -149,14 +154,12 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
     n_ev = ea.shape[0]
     inc_start = np.empty(n_addr + 1, R.id_dtype(2 * n_ev + 1))
     inc_edges = np.empty(2 * n_ev, R.id_dtype(n_ev + 1))
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        jobs = [pool.submit(cluster_stats, dense, acc, a.tx_first_in, a.tx_n_in, a.tx_first_out,
-                            a.tx_n_out, a.tx_height, a.out_value, a.out_address, a.out_spent_by,
-                            facts.addr),
-                pool.submit(members_csr, dense, n_cl, start, members),
-                pool.submit(incidence_csr, n_addr, ea, eb, inc_start, inc_edges)]
-        for j in jobs:
-            j.result()
+    # each kernel uses every core (its threads own disjoint ranges of the rows they update)
+    cluster_stats(out_k, in_k, acc, a.tx_first_in, a.tx_n_in, a.tx_first_out, a.tx_n_out, a.tx_height,
+                  a.out_value, a.out_spent_by, parts)
+    del out_k, in_k
+    members_csr(dense, n_cl, start, members, parts)
+    incidence_csr(n_addr, ea, eb, inc_start, inc_edges, parts)
     del ea, eb
     n_addrs = np.diff(start).astype(np.int64)
     w.array("arr_member_start", "member-start", start)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chaintrail.cluster.schedule_kernels import schedule_kernel
+
 
 @dataclass
 class Schedule:
@@ -30,11 +32,19 @@ class Schedule:
 
 def make_schedule(tx_height: np.ndarray, horizon: int) -> Schedule:
     """The change-link schedule of a chain whose txs have these heights."""
-    h = np.asarray(tx_height).astype(np.int64)
-    if h.size == 0:
-        return Schedule(h, np.zeros(0, np.int64), 0, -1)
-    hmax = np.maximum.accumulate(h)
+    n = np.asarray(tx_height).shape[0]
+    if n == 0:
+        return Schedule(np.zeros(0, np.int64), np.zeros(0, np.int64), 0, -1)
+    hmax = np.empty(n, np.int64)
+    due = np.empty(n, np.int64)
+    schedule_kernel(tx_height, np.int64(horizon), hmax, due)
     tip = int(hmax[-1])
-    due = np.searchsorted(hmax, hmax + horizon, side="right").astype(np.int64)
     settled_upto = int(np.searchsorted(hmax, tip - horizon, side="right"))
     return Schedule(hmax, due, settled_upto, tip)
+
+
+def due_reference(tx_height: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """(hmax, due) with numpy: the twin of ``schedule_kernels.schedule_kernel``."""
+    h = np.asarray(tx_height).astype(np.int64)
+    hmax = np.maximum.accumulate(h) if h.size else h
+    return hmax, np.searchsorted(hmax, hmax + horizon, side="right").astype(np.int64)

@@ -6,7 +6,8 @@ clusters); the evidence edges touching each address (CSR, for
 
 from __future__ import annotations
 
-from numba import njit
+import numpy as np
+from numba import njit, prange
 
 #: columns of the per-cluster accumulator (one row per cluster: one cache line per update)
 S_MARK = 0  # last tx counted
@@ -30,64 +31,117 @@ def _touch(acc, k, t, h):
                 acc[k, S_LAST] = h
 
 
-@njit(cache=True, nogil=True)
-def cluster_stats(dense, acc, tx_first_in, tx_n_in, tx_first_out, tx_n_out, tx_height, out_value,
-                  out_address, out_spent_by, in_addr):
+@njit(cache=True, nogil=True, parallel=True)
+def cluster_refs(dense, out_address, in_addr, out_k, in_k):
+    """out_k[o] / in_k[i]: the cluster index of the address output o pays / input i spends
+    (-1 none). The random reads of ``dense`` done once, on every core."""
+    for o in prange(out_address.shape[0]):
+        a = out_address[o]
+        out_k[o] = dense[a] if a >= 0 else -1
+    for i in prange(in_addr.shape[0]):
+        a = in_addr[i]
+        in_k[i] = dense[a] if a >= 0 else -1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def cluster_stats(out_k, in_k, acc, tx_first_in, tx_n_in, tx_first_out, tx_n_out, tx_height, out_value,
+                  out_spent_by, n_parts):
     """Fill acc[k] (N_STATS columns, see S_*) for every cluster k: transactions touching it (as
     input or output), unspent value, value received, first and last height of those
-    transactions. in_addr: the spent address of every input (input_facts, from input 0)."""
-    for k in range(acc.shape[0]):
-        acc[k, S_MARK] = -1
-        acc[k, S_TXS] = 0
-        acc[k, S_BALANCE] = 0
-        acc[k, S_RECEIVED] = 0
-        acc[k, S_FIRST] = -1
-        acc[k, S_LAST] = -1
-    for t in range(tx_n_out.shape[0]):
-        h = tx_height[t]
-        for o in range(tx_first_out[t], tx_first_out[t] + tx_n_out[t]):
-            a = out_address[o]
-            if a < 0:
-                continue
-            k = dense[a]
-            v = out_value[o]
-            acc[k, S_RECEIVED] += v
-            if out_spent_by[o] < 0:
-                acc[k, S_BALANCE] += v
-            _touch(acc, k, t, h)
-        for i in range(tx_first_in[t], tx_first_in[t] + tx_n_in[t]):
-            a = in_addr[i]
-            if a >= 0:
-                _touch(acc, dense[a], t, h)
+    transactions. out_k, in_k: ``cluster_refs``. The clusters are cut into n_parts ranges, one
+    per thread: each thread reads the whole chain in order and updates only its own rows."""
+    n_cl = acc.shape[0]
+    for p in prange(n_parts):
+        lo = n_cl * p // n_parts
+        hi = n_cl * (p + 1) // n_parts
+        for k in range(lo, hi):
+            acc[k, S_MARK] = -1
+            acc[k, S_TXS] = 0
+            acc[k, S_BALANCE] = 0
+            acc[k, S_RECEIVED] = 0
+            acc[k, S_FIRST] = -1
+            acc[k, S_LAST] = -1
+        for t in range(tx_n_out.shape[0]):
+            h = tx_height[t]
+            for o in range(tx_first_out[t], tx_first_out[t] + tx_n_out[t]):
+                k = out_k[o]
+                if k < lo or k >= hi:
+                    continue
+                v = out_value[o]
+                acc[k, S_RECEIVED] += v
+                if out_spent_by[o] < 0:
+                    acc[k, S_BALANCE] += v
+                _touch(acc, k, t, h)
+            for i in range(tx_first_in[t], tx_first_in[t] + tx_n_in[t]):
+                k = in_k[i]
+                if k >= lo and k < hi:
+                    _touch(acc, k, t, h)
 
 
-@njit(cache=True, nogil=True)
-def members_csr(dense, n_clusters, start, members):
-    """start[k]:start[k+1] of members = the addresses of cluster k, ascending."""
-    start[:] = 0
-    for x in range(dense.shape[0]):
-        start[dense[x] + 1] += 1
+def stats_table(n_clusters: int) -> np.ndarray:
+    """An (n_clusters, N_STATS) int64 table whose rows start on 64-byte boundaries (one cache
+    line per row)."""
+    raw = np.empty(n_clusters * N_STATS + 8, np.int64)
+    skip = (-raw.ctypes.data % 64) // 8
+    return raw[skip: skip + n_clusters * N_STATS].reshape(n_clusters, N_STATS)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def members_csr(dense, n_clusters, start, members, n_parts):
+    """start[k]:start[k+1] of members = the addresses of cluster k, ascending. Each of n_parts
+    threads counts and fills the clusters of its own range (reading ``dense`` in order)."""
+    start[0] = 0
+    for p in prange(n_parts):
+        lo = n_clusters * p // n_parts
+        hi = n_clusters * (p + 1) // n_parts
+        for k in range(lo, hi):
+            start[k + 1] = 0
+        for x in range(dense.shape[0]):
+            k = dense[x]
+            if k >= lo and k < hi:
+                start[k + 1] += 1
     for k in range(n_clusters):
         start[k + 1] += start[k]
-    fill = start[:n_clusters].copy()
-    for x in range(dense.shape[0]):
-        k = dense[x]
-        members[fill[k]] = x
-        fill[k] += 1
+    for p in prange(n_parts):
+        lo = n_clusters * p // n_parts
+        hi = n_clusters * (p + 1) // n_parts
+        fill = start[lo:hi].copy()
+        for x in range(dense.shape[0]):
+            k = dense[x]
+            if k >= lo and k < hi:
+                members[fill[k - lo]] = x
+                fill[k - lo] += 1
 
 
-@njit(cache=True, nogil=True)
-def incidence_csr(n_addr, ea, eb, start, edges):
-    """start[x]:start[x+1] of edges = the ids of the evidence edges touching address x."""
-    start[:] = 0
-    for j in range(ea.shape[0]):
-        start[ea[j] + 1] += 1
-        start[eb[j] + 1] += 1
+@njit(cache=True, nogil=True, parallel=True)
+def incidence_csr(n_addr, ea, eb, start, edges, n_parts):
+    """start[x]:start[x+1] of edges = the ids of the evidence edges touching address x, ascending.
+    Each of n_parts threads counts and fills the addresses of its own range."""
+    start[0] = 0
+    for p in prange(n_parts):
+        lo = n_addr * p // n_parts
+        hi = n_addr * (p + 1) // n_parts
+        for x in range(lo, hi):
+            start[x + 1] = 0
+        for j in range(ea.shape[0]):
+            a = ea[j]
+            if a >= lo and a < hi:
+                start[a + 1] += 1
+            b = eb[j]
+            if b >= lo and b < hi:
+                start[b + 1] += 1
     for x in range(n_addr):
         start[x + 1] += start[x]
-    fill = start[:n_addr].copy()
-    for j in range(ea.shape[0]):
-        edges[fill[ea[j]]] = j
-        fill[ea[j]] += 1
-        edges[fill[eb[j]]] = j
-        fill[eb[j]] += 1
+    for p in prange(n_parts):
+        lo = n_addr * p // n_parts
+        hi = n_addr * (p + 1) // n_parts
+        fill = start[lo:hi].copy()
+        for j in range(ea.shape[0]):
+            a = ea[j]
+            if a >= lo and a < hi:
+                edges[fill[a - lo]] = j
+                fill[a - lo] += 1
+            b = eb[j]
+            if b >= lo and b < hi:
+                edges[fill[b - lo]] = j
+                fill[b - lo] += 1

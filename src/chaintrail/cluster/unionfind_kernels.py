@@ -22,7 +22,7 @@ Pure-Python twin: ``unionfind_reference``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from chaintrail.heuristics.codes import (
     EV_CHANGE,
@@ -214,8 +214,10 @@ def cluster_pass(end, n_events_due, skip, ev_tx, ev_due, ev_out, ev_support, tx_
                 cur[C_EVENT] = k
                 return False
             # the multi-input links of tx u (written out here: a call per tx costs more than
-            # the links themselves)
+            # the links themselves); ra: the root of the first input's cluster, found at the
+            # second input and kept up to date across the links
             first = -1
+            ra = -1
             k0 = tx_first_in[u] - in_base
             for kk in range(k0, k0 + n):
                 x = in_addr[kk]
@@ -224,7 +226,8 @@ def cluster_pass(end, n_events_due, skip, ev_tx, ev_due, ev_out, ev_support, tx_
                 if first < 0:
                     first = x
                     continue
-                ra = find(parent, first)
+                if ra < 0:
+                    ra = find(parent, first)
                 rb = find(parent, x)
                 if ra == rb:
                     continue
@@ -242,7 +245,7 @@ def cluster_pass(end, n_events_due, skip, ev_tx, ev_due, ev_out, ev_support, tx_
                     r_reason[j] = refuse
                     cur[C_NREF] = j + 1
                     continue
-                _link(parent, size, svc, cl_head, cl_tail, cl_count, cl_next, ra, rb)
+                ra = _link(parent, size, svc, cl_head, cl_tail, cl_count, cl_next, ra, rb)
                 j = cur[C_NEV]
                 e_tx[j] = u
                 e_a[j] = first
@@ -263,23 +266,68 @@ def all_roots(parent, out):
         out[x] = find(parent, x)
 
 
-@njit(cache=True, nogil=True)
-def dense_clusters(parent, dense, cluster_min, cluster_root):
+def dense_clusters(parent, dense, cluster_min, cluster_root) -> int:
     """Number the clusters 0.. in order of their smallest address (which is their cluster id):
     dense[x] = cluster index of x, cluster_min[k] = smallest address of cluster k,
-    cluster_root[k] = its union-find root. Compresses parent's paths. Returns the count."""
-    n = parent.shape[0]
-    label = np.empty_like(dense)
-    label[:] = -1
+    cluster_root[k] = its union-find root. Compresses parent's paths. Returns the count.
+    The roots, each root's smallest address and the final numbers are found on every core;
+    only numbering the clusters' first addresses is sequential."""
+    roots = np.empty_like(dense)
+    roots_kernel(parent, roots)
+    first = np.empty_like(dense)
+    smallest_member_kernel(roots, first, max(1, get_num_threads()))
+    return int(number_kernel(roots, first, dense, cluster_min, cluster_root, parent))
+
+
+@njit(cache=True, nogil=True)
+def _root(parent, x):
+    """Root of x, without changing parent."""
+    r = parent[x]
+    while parent[r] != r:
+        r = parent[r]
+    return r
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def roots_kernel(parent, roots):
+    """roots[x] = root of x (parent read only)."""
+    for x in prange(parent.shape[0]):
+        roots[x] = _root(parent, np.int64(x))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def smallest_member_kernel(roots, first, n_parts):
+    """first[r] = the smallest x whose root is r (-1 for non-roots); each of n_parts threads owns a
+    range of roots and reads roots[] in order."""
+    n = roots.shape[0]
+    for p in prange(n_parts):
+        lo = n * p // n_parts
+        hi = n * (p + 1) // n_parts
+        for y in range(lo, hi):
+            first[y] = -1
+        for x in range(n):
+            q = roots[x]
+            if q >= lo and q < hi and first[q] < 0:
+                first[q] = x
+
+
+@njit(cache=True, nogil=True)
+def number_kernel(roots, first, dense, cluster_min, cluster_root, parent):
+    """Number the clusters by their smallest address, then set dense[x] and parent[x] = root
+    (first[] is overwritten with the numbers). Returns the count."""
+    n = roots.shape[0]
     k = 0
     for x in range(n):
-        r = find(parent, x)
-        if label[r] < 0:
-            label[r] = k
+        q = roots[x]
+        if first[q] == x:
             cluster_min[k] = x
-            cluster_root[k] = r
+            cluster_root[k] = q
+            first[q] = k  # from here on: the number of root q's cluster (k <= x: never read as x)
             k += 1
-        dense[x] = label[r]
+    for x in range(n):
+        q = roots[x]
+        dense[x] = first[q]
+        parent[x] = q
     return k
 
 
