@@ -162,7 +162,9 @@ def rescreen_cmd(rules: Optional[str] = RulesOpt, store: Optional[str] = StoreOp
         return
     kv_table("re-screening", [("items listed or tagged", rep.items), ("new since last time", rep.new_items),
                               ("removed", rep.removed_items), ("new addresses", rep.new_addresses),
-                              ("customer transfers", rep.transfers), ("candidates traced", rep.candidates),
+                              ("transactions reached", rep.reached_txs),
+                              ("their customer transfers", rep.transfers),
+                              ("candidates traced", rep.candidates),
                               ("new alerts", len(rep.alerts)),
                               ("seconds", sum(rep.seconds.values()))])
 

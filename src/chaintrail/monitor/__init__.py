@@ -9,5 +9,6 @@ what traces stop at), ``transfers`` (customer transfers by array joins),
 ``exposure`` (the trace engine per transfer), ``evaluate`` (the rules),
 ``screen`` (a range of transactions -> alert rows), ``alerts`` (the desk's
 tables), ``delivery`` (the webhook outbox), ``follow`` (the long-running
-monitor), ``rescreen`` (after a list update), ``activity`` and
+monitor), ``reach`` (how far newly listed items' coins reach), ``rescreen`` (after a list
+update; evidence from the same traces in ``evidence_kernels``), ``activity`` and
 ``activity_html`` (the jurisdiction report)."""

@@ -18,7 +18,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from chaintrail.desk import audit as audit_mod
@@ -102,17 +102,28 @@ def _monitoring_cases(conn: Connection, customer_ids: list[int], at: str) -> tup
                        case_customers.c.customer_id.in_(part))):
             got.setdefault(int(cust), (int(cid), ref))
     audit_rows = []
-    for cust in ids:
-        if cust in got:
-            continue
-        cid = conn.execute(insert(cases).values(
-            ref=f"tmp-{uuid.uuid4().hex[:24]}", kind=CASE_KIND, purpose=CASE_PURPOSE,
-            opened_by=ACTOR, opened_at=at)).inserted_primary_key[0]
-        ref = f"MON-{cid}"
-        conn.execute(update(cases).where(cases.c.id == cid).values(ref=ref))
-        conn.execute(insert(case_customers).values(case_id=cid, customer_id=cust))
-        got[cust] = (int(cid), ref)
-        audit_rows.append((at, ACTOR, "case.open", ref, None, CASE_PURPOSE, {"kind": CASE_KIND}))
+    missing = [c for c in ids if c not in got]
+    if not missing:
+        return got, audit_rows
+    # one statement per step for all of them (a re-screening may open thousands): the cases
+    # under temporary refs, their ids read back by those refs, then MON-<id> and the links
+    tmp = {c: f"tmp-{uuid.uuid4().hex[:24]}" for c in missing}
+    conn.execute(insert(cases), [{"ref": tmp[c], "kind": CASE_KIND, "purpose": CASE_PURPOSE,
+                                  "opened_by": ACTOR, "opened_at": at} for c in missing])
+    id_of: dict[str, int] = {}
+    refs = list(tmp.values())
+    for chunk in range(0, len(refs), 500):
+        id_of.update({r: int(i) for r, i in conn.execute(
+            select(cases.c.ref, cases.c.id).where(cases.c.ref.in_(refs[chunk:chunk + 500])))})
+    conn.execute(update(cases).where(cases.c.id == bindparam("b_id")).values(ref=bindparam("b_ref")),
+                 [{"b_id": id_of[tmp[c]], "b_ref": f"MON-{id_of[tmp[c]]}"} for c in missing])
+    conn.execute(insert(case_customers), [{"case_id": id_of[tmp[c]], "customer_id": c}
+                                          for c in missing])
+    for c in missing:
+        cid = id_of[tmp[c]]
+        got[c] = (cid, f"MON-{cid}")
+        audit_rows.append((at, ACTOR, "case.open", f"MON-{cid}", None, CASE_PURPOSE,
+                           {"kind": CASE_KIND}))
     return got, audit_rows
 
 
@@ -150,8 +161,11 @@ def store_alerts(conn: Connection, rows: list[AlertRow], at: str, outbox: bool =
     if not new:
         return []
     case_of, audit_rows = _monitoring_cases(conn, [r.customer_id for r in new], at)
-    refs = dict(conn.execute(select(customers.c.id, customers.c.ref)
-                             .where(customers.c.id.in_(sorted({r.customer_id for r in new})))).all())
+    cust_ids = sorted({r.customer_id for r in new})
+    refs = {}
+    for chunk in range(0, len(cust_ids), 500):
+        refs.update(conn.execute(select(customers.c.id, customers.c.ref).where(
+            customers.c.id.in_(cust_ids[chunk:chunk + 500]))).all())
     values = [{"key": r.key, "rule_id": r.rule_id, "rule_version": r.rule_version,
                "ruleset_version": r.ruleset_version, "severity": r.severity, "status": "open",
                "origin": r.origin, "customer_id": r.customer_id,

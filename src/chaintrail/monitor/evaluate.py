@@ -12,7 +12,7 @@ import numpy as np
 
 from chaintrail.chain import Chain
 from chaintrail.desk.jurisdictions import sanctioned_regime
-from chaintrail.monitor.exposure import Exposures, evidence
+from chaintrail.monitor.exposure import Exposures, evidence_batch
 from chaintrail.monitor.rules import COIN, DIRECTIONS, Rule, RuleSet
 from chaintrail.monitor.transfers import DEPOSIT, CustomerBook, Transfers, history
 from chaintrail.monitor.watch import CAT_CODES, Watch, listing_details
@@ -43,10 +43,14 @@ def direction_mask(tr: Transfers, rule: Rule) -> np.ndarray:
 
 
 def exposure_findings(chain: Chain, watch: Watch, rules: list[Rule], tr: Transfers,
-                      ex: Exposures, only_addresses: np.ndarray | None = None) -> list[Finding]:
-    """Transfers whose direct or indirect exposure to a rule's category passes its thresholds.
-    With `only_addresses` (a re-screening), only exposure met at those addresses counts."""
-    pending: list[tuple] = []
+                      ex: Exposures, only_addresses: np.ndarray | None = None,
+                      threads: int = 1,
+                      evidence: dict[tuple[int, int], list[dict]] | None = None) -> list[Finding]:
+    """Transfers whose direct or indirect exposure to a rule's category passes its thresholds,
+    their evidence built in one batch (``exposure.evidence_batch``) unless given (per (row,
+    category), as ``exposure.trace_with_evidence`` returns it). With `only_addresses` (a
+    re-screening), only exposure met at those addresses counts."""
+    selected: list[tuple] = []
     for rule in rules:
         cat = CAT_CODES[rule["category"]]
         hops = min(int(rule["max_hops"]), ex.max_hops)
@@ -57,13 +61,21 @@ def exposure_findings(chain: Chain, watch: Watch, rules: list[Rule], tr: Transfe
         sel &= ((d_amt > 0) & (d_share >= rule["direct_min_share"])) | \
                ((i_amt > 0) & (i_share >= rule["indirect_min_share"]))
         for k in np.nonzero(sel)[0].tolist():
-            ev = evidence(chain, watch, tr, ex, k, cat, limit=20)
-            if only_addresses is not None:
-                ev = [e for e in ev if e["address_id"] in only_addresses]
-                if not ev:
-                    continue
-            pending.append((rule, k, ev[:5], float(d_share[k]), float(i_share[k]), int(d_amt[k]),
-                            int(i_amt[k]), hops))
+            selected.append((rule, k, cat, float(d_share[k]), float(i_share[k]), int(d_amt[k]),
+                             int(i_amt[k]), hops))
+    only = None if only_addresses is None else np.fromiter(only_addresses, np.int64) \
+        if isinstance(only_addresses, (set, frozenset)) else np.asarray(only_addresses, np.int64)
+    if evidence is None:  # built here, in one batch (else from the screening's own traces)
+        pairs = sorted({(s[1], s[2]) for s in selected})
+        evidence = dict(zip(pairs, evidence_batch(chain, watch, tr, ex, pairs, limit=20, keep=5,
+                                                  only_addresses=only, threads=threads)))
+    evs = evidence
+    pending: list[tuple] = []
+    for rule, k, cat, d_sh, i_sh, d_sat, i_sat, hops in selected:
+        ev = [dict(e) for e in evs.get((k, cat), [])]
+        if only is not None and not ev:
+            continue
+        pending.append((rule, k, ev, d_sh, i_sh, d_sat, i_sat, hops))
     # the list entries and tags of every address met, in one query
     details = listing_details(chain, sorted({e["address_id"] for p in pending for e in p[2]}))
     out: list[Finding] = []

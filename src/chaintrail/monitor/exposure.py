@@ -54,12 +54,26 @@ class Exposures:
         return self.by_hop[:, cat, 2:max_hops + 1].sum(axis=1)
 
 
+def _in_threads(fn, rows: np.ndarray, threads: int) -> list:
+    """fn over `rows` cut in `threads` contiguous parts run side by side (the kernels release
+    the GIL), results in order; one part below a few hundred rows."""
+    n = max(1, min(int(threads), rows.size // 256))
+    if n == 1:
+        return [fn(rows)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = np.array_split(rows, n)
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="chaintrail-monitor") as pool:
+        return list(pool.map(fn, cuts))
+
+
 def trace_transfers(chain: Chain, watch: Watch, tr: Transfers, max_hops: int,
                     budget: int = TRANSFER_BUDGET, rows: np.ndarray | None = None,
-                    only_addresses: np.ndarray | None = None) -> Exposures:
+                    only_addresses: np.ndarray | None = None, threads: int = 1) -> Exposures:
     """Trace the transfers (all, or only `rows`) and sum what they met per category, in one
-    compiled call (``exposure_kernels``); with `only_addresses` (sorted), only what they met at
-    those addresses (a re-screening counts exposure to newly listed items)."""
+    compiled call (``exposure_kernels``; with `threads`, one per part of the rows); with
+    `only_addresses` (sorted), only what they met at those addresses (a re-screening counts
+    exposure to newly listed items)."""
     n = len(tr)
     by_hop = np.zeros((n, N_CAT, max(max_hops, 0) + 1), np.int64)
     base = tr.value.astype(np.int64).copy()
@@ -70,14 +84,22 @@ def trace_transfers(chain: Chain, watch: Watch, tr: Transfers, max_hops: int,
         return Exposures(by_hop, base, exhausted, [None] * n, max_hops, 0.0, budget)
     from chaintrail.monitor.exposure_kernels import screen_exposure
 
-    sub = tr.take(todo)
     only = np.zeros(0, np.int64) if only_addresses is None else \
         np.ascontiguousarray(np.sort(np.asarray(only_addresses, np.int64)))
-    bh, bs, ex = screen_exposure(
-        sub.s0, sub.sn, np.ascontiguousarray(sub.starts), sub.direction == SPEND,
-        watch.resolver.codes(sub.address).astype(np.int64), watch.entity_cat.astype(np.int64),
-        N_CAT, int(max_hops), int(budget), only, *chain_arrays(chain),
-        *watch.resolver.kernel_args(), np.ascontiguousarray(watch.mask, np.bool_))
+    args = (watch.entity_cat.astype(np.int64), N_CAT, int(max_hops), int(budget), only,
+            *chain_arrays(chain), *watch.resolver.kernel_args(),
+            np.ascontiguousarray(watch.mask, np.bool_))
+
+    def part(rows: np.ndarray) -> tuple:
+        sub = tr.take(rows)
+        return screen_exposure(sub.s0, sub.sn, np.ascontiguousarray(sub.starts),
+                               sub.direction == SPEND,
+                               watch.resolver.codes(sub.address).astype(np.int64), *args)
+
+    parts = _in_threads(part, todo, threads)
+    bh = np.concatenate([p[0] for p in parts])
+    bs = np.concatenate([p[1] for p in parts])
+    ex = np.concatenate([p[2] for p in parts])
     bh[:, 0, :] = 0
     by_hop[todo], base[todo], exhausted[todo] = bh, bs, ex
     return Exposures(by_hop, base, exhausted, [None] * n, max_hops, time.perf_counter() - t0,
@@ -171,3 +193,106 @@ def evidence(chain: Chain, watch: Watch, tr: Transfers, ex: Exposures, k: int, c
                     "sources": list(e.sources), "amount": int(rec["amount"][r]),
                     "hop": int(rec["hop"][r]), "path": res.path_to(o, int(rec["hop"][r]))})
     return out
+
+
+def _kernel_args(chain: Chain, watch: Watch) -> tuple:
+    return (*chain_arrays(chain), *watch.resolver.kernel_args(),
+            np.ascontiguousarray(watch.mask, np.bool_))
+
+
+def _sorted(only_addresses) -> np.ndarray:
+    return np.zeros(0, np.int64) if only_addresses is None else \
+        np.ascontiguousarray(np.sort(np.asarray(only_addresses, np.int64)))
+
+
+def evidence_batch(chain: Chain, watch: Watch, tr: Transfers, ex: Exposures,
+                   pairs: list[tuple[int, int]], limit: int = 20, keep: int = 5,
+                   only_addresses: np.ndarray | None = None, threads: int = 1) -> list[list[dict]]:
+    """``evidence`` of many (transfer row, category) pairs in one compiled call
+    (``evidence_kernels.hit_evidence``): per pair the `limit` heaviest places its flow met the
+    category, of those the ones at `only_addresses` (when given), the first `keep`; with the
+    address id of each (callers drop it)."""
+    from chaintrail.monitor.evidence_kernels import hit_evidence
+
+    if not pairs:
+        return []
+    rows = np.array([p[0] for p in pairs], np.int64)
+    cats = np.array([p[1] for p in pairs], np.int64)
+    args = (tr.s0, tr.sn, np.ascontiguousarray(tr.starts, np.int64),
+            np.ascontiguousarray(tr.direction == SPEND), int(ex.max_hops), int(ex.budget),
+            int(limit), int(keep), _sorted(only_addresses), watch.entity_cat.astype(np.int64),
+            *_kernel_args(chain, watch))
+
+    def part(js: np.ndarray) -> tuple:
+        hits, steps = hit_evidence(rows[js], cats[js], *args)
+        return (js[hits[0]],) + hits[1:], steps
+
+    out: list[list[dict]] = [[] for _ in pairs]
+    for hits, steps in _in_threads(part, np.arange(rows.size), threads):
+        for j, _cat, hit in _hit_dicts(chain, watch, hits, steps):
+            out[j].append(hit)
+    return out
+
+
+def trace_with_evidence(chain: Chain, watch: Watch, tr: Transfers, max_hops: int,
+                        budget: int = TRANSFER_BUDGET, only_addresses: np.ndarray | None = None,
+                        threads: int = 1, limit: int = 20,
+                        keep: int = 5) -> tuple[Exposures, dict[tuple[int, int], list[dict]]]:
+    """``trace_transfers`` and, from the same traces, ``evidence_batch`` of every (transfer,
+    category) with exposure (``evidence_kernels.screen_hits``): one trace per transfer, for a
+    re-screening where most transfers traced alert."""
+    from chaintrail.monitor.evidence_kernels import screen_hits
+
+    n = len(tr)
+    t0 = time.perf_counter()
+    if n == 0 or max_hops < 1 or not watch.entity_cat.any():
+        return trace_transfers(chain, watch, tr, max_hops, budget), {}
+    args = (watch.entity_cat.astype(np.int64), N_CAT, int(max_hops), int(budget),
+            _sorted(only_addresses), int(limit), int(keep), *_kernel_args(chain, watch))
+
+    def part(rows: np.ndarray) -> tuple:
+        sub = tr.take(rows)
+        sums, hits, steps = screen_hits(
+            sub.s0, sub.sn, np.ascontiguousarray(sub.starts), sub.direction == SPEND,
+            watch.resolver.codes(sub.address).astype(np.int64), *args)
+        return sums, (rows[hits[0]],) + hits[1:], steps
+
+    parts = _in_threads(part, np.arange(n), threads)
+    by_hop = np.concatenate([p[0][0] for p in parts])
+    by_hop[:, 0, :] = 0
+    ex = Exposures(by_hop, np.concatenate([p[0][1] for p in parts]),
+                   np.concatenate([p[0][2] for p in parts]), [None] * n, max_hops, 0.0, budget)
+    ev: dict[tuple[int, int], list[dict]] = {}
+    for _sums, hits, steps in parts:
+        for k, cat, hit in _hit_dicts(chain, watch, hits, steps):
+            ev.setdefault((k, cat), []).append(hit)
+    ex.seconds = time.perf_counter() - t0
+    return ex, ev
+
+
+def _hit_dicts(chain: Chain, watch: Watch, hits: tuple, steps: tuple):
+    """(owner, category, hit as evidence dict) of the kernels' hits and path steps, in order."""
+    from chaintrail.trace import labels
+
+    h_own, h_cat, h_out, h_ent, h_amt, h_hop = hits
+    p_hit, p_hop, p_tx, p_src, p_dst, p_amt = steps
+    a = chain._arrays
+    txids = labels.txids(a, p_tx)
+    srcs = labels.outpoints(a, p_src)
+    dsts = labels.outpoints(a, np.maximum(p_dst, 0))
+    path: list[list[dict]] = [[] for _ in range(h_own.size)]
+    for s, hit in enumerate(p_hit.tolist()):
+        path[hit].append({"hop": int(p_hop[s]), "txid": txids[s], "source": srcs[s],
+                          "target": "fee" if p_dst[s] < 0 else dsts[s], "amount": int(p_amt[s])})
+    outs = labels.outpoints(a, h_out)
+    aids = np.asarray(a.out_address)[h_out] if h_out.size else np.zeros(0, np.int64)
+    ents = watch.resolver.entities
+    text = {int(x): a.address_text(int(x)) for x in np.unique(aids) if x >= 0}
+    for i in range(h_own.size):
+        e = ents[int(h_ent[i])]
+        aid = int(aids[i])
+        yield int(h_own[i]), int(h_cat[i]), {
+            "address": text.get(aid), "address_id": aid,
+            "output": outs[i], "entity": e.entity_id, "label": e.label, "category": e.category,
+            "abuse": e.abuse, "sources": list(e.sources), "amount": int(h_amt[i]),
+            "hop": int(h_hop[i]), "path": path[i]}

@@ -35,6 +35,52 @@ def _terminal(f) -> bool:
 
 
 @njit(cache=True, nogil=True)
+def sum_trace(r, st, fwd, ow, ecat, max_hops, only, out_address, by_hop_k):
+    """One trace's output `r` (from starting outputs st, forward when fwd, the customer's own
+    entity ow or -1) summed into by_hop_k (n_cat, max_hops + 1): satoshis stopped at an entity
+    of a monitored category per hop (with `only` non-empty, only at those addresses); returns
+    the external base."""
+    sl_out, sl_fate, sl_ent, sl_lim, sl_first, sl_cnt = r[0], r[4], r[6], r[7], r[8], r[9]
+    p_len, p_hop = r[11], r[12]
+    e_src, e_dst, e_amt = r[13], r[14], r[16]
+    total = 0
+    internal = 0
+    for i in range(sl_fate.shape[0]):
+        f = sl_fate[i]
+        e = sl_ent[i]
+        mine = ow >= 0 and e == ow
+        if _terminal(f):
+            for q in range(sl_first[i], sl_first[i] + sl_cnt[i]):
+                amt = p_len[q]
+                h = p_hop[q]
+                total += amt
+                if mine or (fwd and h == 0 and f == F_UNSPENT):
+                    internal += amt
+                elif f == F_STOP and e >= 0 and ecat[e] > 0:
+                    if only.shape[0] > 0:
+                        a = out_address[sl_out[i]]
+                        p = np.searchsorted(only, a)
+                        if p >= only.shape[0] or only[p] != a:
+                            continue
+                    by_hop_k[ecat[e], min(h, max_hops)] += amt
+        if sl_lim[i] > 0:
+            total += sl_lim[i]
+            if mine:
+                internal += sl_lim[i]
+    for j in range(e_src.shape[0]):
+        far = e_dst[j] if fwd else e_src[j]
+        if e_dst[j] == FEE:
+            total += e_amt[j]
+            continue
+        for s in range(st.shape[0]):
+            if st[s] == far:  # flow back into the starting outputs
+                total += e_amt[j]
+                internal += e_amt[j]
+                break
+    return total - internal
+
+
+@njit(cache=True, nogil=True)
 def screen_exposure(s0, sn, starts, forward, own, ecat, n_cat, max_hops, budget, only,
                     tx_first_in, tx_n_in, tx_first_out, tx_n_out, tx_flags, tx_fee,
                     out_tx, out_value, out_address, out_spent_by, in_tx, in_spent,
@@ -55,44 +101,6 @@ def screen_exposure(s0, sn, starts, forward, own, ecat, n_cat, max_hops, budget,
                       tx_first_in, tx_n_in, tx_first_out, tx_n_out, tx_flags, tx_fee,
                       out_tx, out_value, out_address, out_spent_by, in_tx, in_spent,
                       addr_hkeys, addr_hvals, dense, cl_hkeys, cl_hvals, ent_stop)
-        sl_out, sl_fate, sl_ent, sl_lim, sl_first, sl_cnt = r[0], r[4], r[6], r[7], r[8], r[9]
-        p_len, p_hop = r[11], r[12]
-        e_src, e_dst, e_amt = r[13], r[14], r[16]
         exhausted[k] = r[19]
-        ow = own[k]
-        total = 0
-        internal = 0
-        for i in range(sl_fate.shape[0]):
-            f = sl_fate[i]
-            e = sl_ent[i]
-            mine = ow >= 0 and e == ow
-            if _terminal(f):
-                for q in range(sl_first[i], sl_first[i] + sl_cnt[i]):
-                    amt = p_len[q]
-                    h = p_hop[q]
-                    total += amt
-                    if mine or (fwd and h == 0 and f == F_UNSPENT):
-                        internal += amt
-                    elif f == F_STOP and e >= 0 and ecat[e] > 0:
-                        if only.shape[0] > 0:
-                            a = out_address[sl_out[i]]
-                            p = np.searchsorted(only, a)
-                            if p >= only.shape[0] or only[p] != a:
-                                continue
-                        by_hop[k, ecat[e], min(h, max_hops)] += amt
-            if sl_lim[i] > 0:
-                total += sl_lim[i]
-                if mine:
-                    internal += sl_lim[i]
-        for j in range(e_src.shape[0]):
-            far = e_dst[j] if fwd else e_src[j]
-            if e_dst[j] == FEE:
-                total += e_amt[j]
-                continue
-            for s in range(st.shape[0]):
-                if st[s] == far:  # flow back into the starting outputs
-                    total += e_amt[j]
-                    internal += e_amt[j]
-                    break
-        base[k] = total - internal
+        base[k] = sum_trace(r, st, fwd, own[k], ecat, max_hops, only, out_address, by_hop[k])
     return by_hop, base, exhausted

@@ -6,15 +6,21 @@ transfer whose exposure *to the new items* passes a rule, carrying the date
 the item was listed and the time the monitor learnt of it, so that nothing
 is flagged as if it had been known when the transfer happened.
 
-The candidate search is array work over the whole history: every customer
-transfer from the customer book, and breadth-first hops over the
-transaction graph from the new items' outputs (forward for deposits,
-backward for spends), stopping at attributed entities as the traces do. Only
-the candidates are traced (the trace engine, as in live screening)."""
+The work is proportional to what the update touches, not to the history:
+one compiled sweep (``reach``) from the new items' coins over the
+transaction graph finds the transactions a trace could link to them within
+the rules' hops (forward for deposits and withdrawals, backward for spends,
+stopping where the traces stop); only the customer transfers of those are
+found and traced (the trace engine, as in live screening, on every core),
+the exposure rules applied in bulk, the evidence of the alerts built in one
+batch, and the alerts stored in one transaction. The result equals
+screening every past transfer one by one (tests hold the two equal): a
+transfer the sweep does not reach has no trace meeting a new item."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -26,12 +32,11 @@ from chaintrail.chain import Chain
 from chaintrail.desk.schema import monitor_watch
 from chaintrail.monitor import alerts as alerts_mod
 from chaintrail.monitor.evaluate import exposure_findings
-from chaintrail.monitor.exposure import trace_transfers
+from chaintrail.monitor.exposure import TRANSFER_BUDGET, trace_with_evidence
+from chaintrail.monitor.rules import COIN
 from chaintrail.monitor.screen import Screened, Screener
-from chaintrail.monitor.transfers import SPEND, find_transfers
+from chaintrail.monitor.transfers import SPEND, Transfers, find_transfers_in
 from chaintrail.monitor.watch import watch_items
-
-HUB_OUTPUTS = 1000  # transactions with more outputs or inputs are not crossed (batches, pools)
 
 
 @dataclass
@@ -42,6 +47,7 @@ class RescreenReport:
     new_addresses: int = 0
     transfers: int = 0
     candidates: int = 0
+    reached_txs: int = 0
     alerts: list[int] = field(default_factory=list)
     initialised: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
@@ -50,6 +56,7 @@ class RescreenReport:
         return {"items": self.items, "new_items": self.new_items,
                 "removed_items": self.removed_items, "new_addresses": self.new_addresses,
                 "transfers": self.transfers, "candidates": self.candidates,
+                "reached_txs": self.reached_txs,
                 "alerts": len(self.alerts), "alert_ids": self.alerts[:100],
                 "initialised": self.initialised,
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
@@ -109,45 +116,87 @@ def item_addresses(chain: Chain, rows: list[dict]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
 
-def _expand(first: np.ndarray, n: np.ndarray) -> np.ndarray:
-    n = n.astype(np.int64)
-    return np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + np.repeat(first.astype(np.int64), n)
+def reach_limits(ruleset) -> dict[str, tuple[int, int]]:
+    """Per side ('deposit' for deposits and withdrawals, traced backward; 'spend', traced
+    forward): (deepest hop an exposure rule covering it counts, least transfer value it
+    alerts on); sides no exposure rule covers are left out."""
+    trace_hops = ruleset.max_hops()
+    out: dict[str, tuple[int, int]] = {}
+    for rule in ruleset.of_kind("exposure"):
+        hops = min(int(rule["max_hops"]), trace_hops)
+        floor = int(rule["min_amount_btc"] * COIN)
+        for d in rule.params.get("directions", ["deposit"]):
+            side = "spend" if d == "spend" else "deposit"
+            h, f = out.get(side, (0, floor))
+            out[side] = (max(h, hops), min(f, floor))
+    return out
 
 
-def reached_txs(a, stop: np.ndarray, seeds: np.ndarray, hops: int, forward: bool) -> np.ndarray:
-    """Transactions the value on these addresses reaches in 1..hops hops (forward: spent by;
-    backward: paid them), not crossing addresses in `stop` (sorted) nor hub transactions."""
-    start = np.asarray(a.ao_start)
-    outs = _expand(start[seeds], start[seeds + 1] - start[seeds])
-    outs = np.asarray(a.ao_ids)[outs]
-    n_in, n_out = np.asarray(a.tx_n_in), np.asarray(a.tx_n_out)
-    seen = np.zeros(0, np.int64)
-    for _ in range(hops):
-        if forward:
-            sb = np.asarray(a.out_spent_by)[outs]
-            txs = np.unique(np.asarray(a.in_tx)[sb[sb >= 0]])
-        else:
-            txs = np.unique(np.asarray(a.out_tx)[outs])
-        txs = txs[~np.isin(txs, seen)]
-        if txs.size == 0:
-            break
-        seen = np.union1d(seen, txs)
-        txs = txs[(n_out[txs] <= HUB_OUTPUTS) & (n_in[txs] <= HUB_OUTPUTS)]
-        if forward:
-            outs = _expand(np.asarray(a.tx_first_out)[txs], n_out[txs])
-        else:
-            ins = _expand(np.asarray(a.tx_first_in)[txs], n_in[txs])
-            outs = np.asarray(a.in_spent)[ins]
-            outs = outs[outs >= 0]
-        addr = np.asarray(a.out_address)[outs]
-        if stop.size:
-            pos = np.minimum(np.searchsorted(stop, addr), stop.size - 1)
-            outs = outs[stop[pos] != addr]
-    return seen
+def candidates(chain: Chain, screener: Screener, new_addr: np.ndarray,
+               seconds: dict[str, float] | None = None) -> tuple[Transfers, int, int]:
+    """The customer transfers whose exposure traces can meet one of these addresses within the
+    rules' hops (every other past transfer has none to them), how many transactions the sweeps
+    reached and how many customer transfers those have: the transfers of the transactions the new addresses' coins reach forward
+    (deposits, withdrawals) or came from backward (spends), by ``reach.levels``."""
+    from chaintrail.monitor.reach import attributed, levels, seed_outputs
+
+    secs = seconds if seconds is not None else {}
+    a = chain._arrays
+    budget = screener.budget or TRANSFER_BUDGET
+    limits = reach_limits(screener.ruleset)
+    t = time.perf_counter()
+    seeds = seed_outputs(a, new_addr)
+    attr = attributed(chain, screener.watch)
+    secs["seeds"] = time.perf_counter() - t
+    t = time.perf_counter()
+    lv = {side: levels(chain, seeds, side == "deposit", hops, budget, attr)
+          for side, (hops, _floor) in limits.items()}
+    hit = np.zeros(int(a.counts["txs"]), bool)
+    for side, (hops, _floor) in limits.items():
+        hit |= lv[side] <= hops
+    reached = np.nonzero(hit)[0]
+    secs["sweep"] = time.perf_counter() - t
+    t = time.perf_counter()
+    tr = find_transfers_in(a, screener.book, reached)
+    keep = np.zeros(len(tr), bool)
+    for side, (hops, floor) in limits.items():
+        on_side = (tr.direction == SPEND) if side == "spend" else (tr.direction != SPEND)
+        keep |= on_side & (lv[side][tr.tx] <= hops) & (tr.value >= floor)
+    secs["transfers"] = time.perf_counter() - t
+    return tr.take(np.nonzero(keep)[0]), int(reached.size), len(tr)
 
 
-def rescreen(engine: Engine, screener: Screener, progress=None) -> RescreenReport:
-    """Re-evaluate past customer transfers against the items listed since the snapshot."""
+def _screen_reach(chain: Chain, screener: Screener, new_addr: np.ndarray, rep: RescreenReport,
+                  at: str, n_new: int, new_keys: set[str], threads: int) -> list:
+    """Trace the candidates' exposure to the new addresses, apply the exposure rules, and the
+    alert rows of what passes (evidence built in one batch)."""
+    sub, rep.reached_txs, rep.transfers = candidates(chain, screener, new_addr, rep.seconds)
+    rep.candidates = len(sub)
+    t = time.perf_counter()
+    ex, ev = trace_with_evidence(chain, screener.watch, sub, screener.ruleset.max_hops(),
+                                 only_addresses=new_addr, threads=threads,
+                                 **({"budget": screener.budget} if screener.budget else {}))
+    rep.seconds["exposure"] = time.perf_counter() - t
+    t = time.perf_counter()
+    found = exposure_findings(chain, screener.watch, screener.ruleset.of_kind("exposure"), sub,
+                              ex, only_addresses=new_addr, evidence=ev)
+    rep.seconds["rules"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for f in found:
+        f.evidence["retrospective"] = _retrospective(chain, sub, f)
+        f.evidence["update"] = {"known_since": at, "new_items": n_new}
+        f.summary = f"re-screening: {f.summary}; listed since {f.listed_since or 'unknown'}, " \
+                    f"known since {at[:10]}"
+    digest = alerts_mod.alert_key(*sorted(new_keys))[:16]
+    rows = screener.rows(Screened(sub, found), "rescreen", None, at, digest)
+    rep.seconds["rows"] = time.perf_counter() - t
+    return rows
+
+
+def rescreen(engine: Engine, screener: Screener, progress=None,
+             threads: int | None = None) -> RescreenReport:
+    """Re-evaluate past customer transfers against the items listed since the snapshot (the
+    exposure traces on `threads` threads, default one per core)."""
     rep = RescreenReport()
     chain = screener.chain
     t = time.perf_counter()
@@ -177,40 +226,9 @@ def rescreen(engine: Engine, screener: Screener, progress=None) -> RescreenRepor
         new_addr = item_addresses(chain, fresh)
         rep.new_addresses = int(new_addr.size)
         rep.seconds["addresses"] = time.perf_counter() - t
-        t = time.perf_counter()
-        a = chain._arrays
-        n_tx = a.counts["txs"]
-        tr = find_transfers(a, screener.book, 0, n_tx)
-        rep.transfers = len(tr)
-        rep.seconds["transfers"] = time.perf_counter() - t
-        t = time.perf_counter()
-        hops = screener.ruleset.max_hops()
-        # stop where the traces stop: attributed addresses other than the new items
-        res = screener.watch.resolver
-        attributed = res.addr_keys
-        stop = np.setdiff1d(attributed, new_addr)
-        fwd = reached_txs(a, stop, new_addr, hops, True) if new_addr.size else np.zeros(0, np.int64)
-        bwd = reached_txs(a, stop, new_addr, hops, False) if new_addr.size else np.zeros(0, np.int64)
-        is_spend = tr.direction == SPEND
-        cand = np.nonzero((~is_spend & np.isin(tr.tx, fwd)) | (is_spend & np.isin(tr.tx, bwd)))[0]
-        rep.candidates = int(cand.size)
-        rep.seconds["candidates"] = time.perf_counter() - t
-        t = time.perf_counter()
-        sub = tr.take(cand)
-        ex = trace_transfers(chain, screener.watch, sub, hops, only_addresses=new_addr,
-                             **({"budget": screener.budget} if screener.budget else {}))
-        rep.seconds["exposure"] = time.perf_counter() - t
-        t = time.perf_counter()
-        found = exposure_findings(chain, screener.watch, screener.ruleset.of_kind("exposure"), sub,
-                                  ex, only_addresses=set(new_addr.tolist()))
-        for f in found:
-            f.evidence["retrospective"] = _retrospective(chain, sub, f)
-            f.evidence["update"] = {"known_since": at, "new_items": len(new_rows)}
-            f.summary = f"re-screening: {f.summary}; listed since {f.listed_since or 'unknown'}, " \
-                        f"known since {at[:10]}"
-        digest = alerts_mod.alert_key(*sorted(new_keys))[:16]
-        found_rows = screener.rows(Screened(sub, found), "rescreen", None, at, digest)
-        rep.seconds["rules"] = time.perf_counter() - t
+        if new_addr.size:
+            found_rows = _screen_reach(chain, screener, new_addr, rep, at, len(new_rows), new_keys,
+                                       threads or os.cpu_count() or 1)
     t = time.perf_counter()
     with engine.begin() as conn:
         rep.alerts = alerts_mod.store_alerts(conn, found_rows, at)
