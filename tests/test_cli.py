@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 
@@ -136,7 +137,8 @@ main()
 
 
 def test_ctrl_c_wrapped_by_a_library_is_reported_as_an_interrupt():
+    # a shell's background jobs inherit SIGINT ignored; give the child Python's handler back
     r = subprocess.run([sys.executable, "-c", _WRAPPED_INTERRUPT], capture_output=True, text=True,
-                       timeout=60)
+                       timeout=60, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert r.returncode == 130
     assert r.stderr.strip() == "chaintrail: interrupted"
