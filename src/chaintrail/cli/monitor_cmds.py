@@ -11,16 +11,15 @@ from typing import Optional
 
 import typer
 
+from chaintrail.cli.desk_cmds import (  # the desk's options
+    DbOpt,
+    JsonOpt,
+    StoreOpt,
+    TokenOpt,
+    UserOpt,
+)
 from chaintrail.cli.output import console, kv_table, print_json, rows_table
 
-StoreOpt = typer.Option(None, "--store", envvar="CHAINTRAIL_STORE",
-                        help="Store directory (default ./chaintrail-data); the desk's SQLite lives in it.")
-DbOpt = typer.Option(None, "--db", envvar="CHAINTRAIL_DESK_DB",
-                     help="Desk database URL (postgresql://user@host/db); default SQLite in the store.")
-UserOpt = typer.Option(None, "--user", envvar="CHAINTRAIL_DESK_USER", help="Desk user name.")
-TokenOpt = typer.Option(None, "--token", envvar="CHAINTRAIL_DESK_TOKEN",
-                        help="The user's token (prompted for when missing on a terminal).")
-JsonOpt = typer.Option(False, "--json", help="Machine-readable JSON output.")
 RulesOpt = typer.Option(None, "--rules", help="Rules YAML (default: the shipped rules).")
 
 monitor_app = typer.Typer(help="Continuous monitoring: screen customer transfers as blocks arrive, "
