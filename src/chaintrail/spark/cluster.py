@@ -91,6 +91,10 @@ def run_spark_cluster(spark, store: str, params=None) -> dict:
         return t1
 
     s = Store.open_writer(target.root)
+    # every table joined here has a row per transaction, output or address: broadcasting one never
+    # pays, and an underestimated one exhausts the driver's heap in local mode (seen at 1M txs, 3 GB)
+    broadcast_was = spark.conf.get("spark.sql.autoBroadcastJoinThreshold")
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
     try:
         m = s.manifest
         arrays = ChainArrays.open(s.root, m)
@@ -142,6 +146,7 @@ def run_spark_cluster(spark, store: str, params=None) -> dict:
         return {"store": str(s.root), "params": p.to_dict(), **entry["report"], "tip": entry["tip"],
                 "seconds": round(time.perf_counter() - t_begin, 3)}
     finally:
+        spark.conf.set("spark.sql.autoBroadcastJoinThreshold", broadcast_was)
         s.close()
 
 
