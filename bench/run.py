@@ -26,6 +26,7 @@ BENCHMARKS = {
     "desk": "bench.desk_bench",
     "spark": "bench.spark_bench",
     "monitor": "bench.monitor_bench",
+    "monitor_store": "bench.monitor_store_bench",
 }
 
 

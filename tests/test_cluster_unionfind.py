@@ -5,6 +5,7 @@ components; with change events and guards it equals its pure-Python twin
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
@@ -13,7 +14,7 @@ from scipy.sparse.csgraph import connected_components
 from chaintrail.bitcoin.script_types import P2WPKH
 from chaintrail.cluster import unionfind_kernels as U
 from chaintrail.cluster.build import Buffers, UFState, _run_pass
-from chaintrail.cluster.unionfind_reference import RefClustering
+from chaintrail.cluster.unionfind_reference import RefClustering, plain_multi_input_reference
 from chaintrail.heuristics.array_chain import ArrayChain, TxSpec
 from chaintrail.heuristics.input_facts import InputFacts
 
@@ -144,3 +145,70 @@ def test_path_halving_keeps_roots():
     roots = np.empty(n, np.int64)
     U.all_roots(parent, roots)
     assert (roots == 0).all()
+
+
+def _big_chain(seed: int, n_tx: int = 3000, n_addr: int = 800) -> ArrayChain:
+    """A longer random chain than hypothesis draws (past the pass's prefetch distance): many
+    multi-input spends over a pool of reused addresses."""
+    rng = np.random.default_rng(seed)
+    specs = [TxSpec([], [(1000, P2WPKH, k) for k in range(n_addr)], 0)]
+    coins = [(0, k) for k in range(n_addr)]
+    for h in range(1, n_tx):
+        k_in = min(len(coins), int(rng.integers(1, 5)))
+        ins = [coins.pop(int(rng.integers(0, len(coins)))) for _ in range(k_in)]
+        outs = [(1000, P2WPKH, int(rng.integers(0, n_addr))) for _ in range(int(rng.integers(1, 4)))]
+        specs.append(TxSpec(ins, outs, h))
+        coins += [(len(specs) - 1, j) for j in range(len(outs))]
+    return ArrayChain(specs)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pass_leaves_the_plain_union_by_size_state(seed):
+    """The pass keeps a root's size in its parent entry while it runs; afterwards parent and
+    size are exactly what plain union by size with path halving leaves (the saved state)."""
+    chain = _big_chain(seed)
+    n_tx, n_addr = chain.counts["txs"], chain.counts["addresses"]
+    rng = np.random.default_rng(seed)
+    skip = rng.random(n_tx) < 0.1
+    facts = InputFacts.gather(chain)
+    state = fresh_state(n_addr)
+    ev = {k: np.zeros(0, d) for k, d in (("tx", np.int64), ("due", np.int64), ("out", np.int64),
+                                          ("support", np.uint16))}
+    _run_pass(state, chain, facts.addr, skip, ev, 0, n_tx, 0, Buffers(64, cap_ref=64))
+    parent, size = list(range(n_addr)), [1] * n_addr
+    plain_multi_input_reference(skip, chain.tx_first_in, chain.tx_n_in, facts.addr, parent, size)
+    assert state.parent.tolist() == parent
+    assert state.size.tolist() == size
+    assert len(partition(state.parent)) < n_addr // 2  # the chain merged a lot
+
+
+def test_encoded_roots_round_trip():
+    rng = np.random.default_rng(3)
+    n = 2000
+    parent = np.arange(n, dtype=np.int32)
+    size = np.ones(n, np.int32)
+    for _ in range(1500):
+        x, y = (int(v) for v in rng.integers(0, n, 2))
+        rx, ry = U.find(parent, x), U.find(parent, y)
+        if rx != ry:
+            parent[ry] = rx
+            size[rx] += size[ry]
+    p, s = parent.copy(), size.copy()
+    U.encode_roots(p, s)
+    assert ((p < 0) == (parent == np.arange(n))).all() and (-p[p < 0] == size[parent == np.arange(n)]).all()
+    U.decode_roots(p, s)
+    assert (p == parent).all() and (s == size).all()
+
+
+@pytest.mark.parametrize("i0", [0, 37])
+def test_input_facts_are_the_spent_outputs(i0):
+    """The gather (which prefetches ahead) equals indexing the spent outputs directly."""
+    chain = _big_chain(4, n_tx=600, n_addr=200)
+    f = InputFacts.gather(chain, i0)
+    spent = np.asarray(chain.in_spent)[i0:]
+    known = spent >= 0
+    assert f.addr.shape[0] == spent.shape[0] > 500 and known.sum() > 500
+    p = np.where(known, spent, 0)
+    assert (f.addr == np.where(known, np.asarray(chain.out_address)[p], -1)).all()
+    assert (f.value == np.where(known, np.asarray(chain.out_value)[p], -1)).all()
+    assert (f.type == np.where(known, np.asarray(chain.out_type)[p], 255)).all()

@@ -137,16 +137,17 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
         "address_id": np.arange(n_addr, dtype=np.int64), "cluster_id": cluster_ids[dense].astype(np.int64)}))
     t = phase("number clusters", t)
 
-    # the figures of each cluster, its members, and the evidence at each address: three
-    # independent kernels (they release the GIL), run side by side
+    # the members of each cluster, the evidence at each address, and the figures of each
+    # cluster; each kernel uses every core (its threads own disjoint ranges of the rows they
+    # update), and each result is handed to the writers as soon as it is ready, so the disk
+    # writes overlap the next kernel
     a = arrays
     parts = max(1, numba.get_num_threads())
-    out_k = np.empty(a.counts["outputs"], idt)
-    in_k = np.empty(facts.addr.shape[0], idt)
-    cluster_refs(dense, a.out_address, facts.addr, out_k, in_k)
-    acc = stats_table(n_cl)
     start = np.empty(n_cl + 1, idt)
     members = np.empty(n_addr, idt)
+    members_csr(dense, n_cl, start, members, parts)
+    w.array("arr_member_start", "member-start", start)
+    w.array("arr_members", "members", members)
     prev_a = R.read_array(root, prev_ev["a"]) if prev_ev else np.zeros(0, idt)
     prev_b = R.read_array(root, prev_ev["b"]) if prev_ev else np.zeros(0, idt)
     ea = np.concatenate([prev_a, sev["a"], pev["a"]])
@@ -154,18 +155,18 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
     n_ev = ea.shape[0]
     inc_start = np.empty(n_addr + 1, R.id_dtype(2 * n_ev + 1))
     inc_edges = np.empty(2 * n_ev, R.id_dtype(n_ev + 1))
-    # each kernel uses every core (its threads own disjoint ranges of the rows they update)
+    incidence_csr(n_addr, ea, eb, inc_start, inc_edges, parts)
+    del ea, eb
+    w.array("arr_inc_start", "inc-start", inc_start)
+    w.array("arr_inc_edges", "inc-edges", inc_edges)
+    out_k = np.empty(a.counts["outputs"], idt)
+    in_k = np.empty(facts.addr.shape[0], idt)
+    cluster_refs(dense, a.out_address, facts.addr, out_k, in_k)
+    acc = stats_table(n_cl)
     cluster_stats(out_k, in_k, acc, a.tx_first_in, a.tx_n_in, a.tx_first_out, a.tx_n_out, a.tx_height,
                   a.out_value, a.out_spent_by, parts)
     del out_k, in_k
-    members_csr(dense, n_cl, start, members, parts)
-    incidence_csr(n_addr, ea, eb, inc_start, inc_edges, parts)
-    del ea, eb
     n_addrs = np.diff(start).astype(np.int64)
-    w.array("arr_member_start", "member-start", start)
-    w.array("arr_members", "members", members)
-    w.array("arr_inc_start", "inc-start", inc_start)
-    w.array("arr_inc_edges", "inc-edges", inc_edges)
     # the figures again as arrays, so `cluster show` reads one cluster's without SQL
     for col, name in ((S_TXS, "n_txs"), (S_BALANCE, "balance"), (S_RECEIVED, "received"),
                       (S_FIRST, "first_height"), (S_LAST, "last_height")):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from chaintrail.cluster.prefetch import prefetch
+
 #: columns of the per-cluster accumulator (one row per cluster: one cache line per update)
 S_MARK = 0  # last tx counted
 S_TXS = 1
@@ -17,6 +19,9 @@ S_RECEIVED = 3
 S_FIRST = 4  # first height (-1 unknown)
 S_LAST = 5
 N_STATS = 8
+
+#: how far ahead (transactions, or rows read in order) the kernels prefetch the rows they update
+AHEAD = 16
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -61,7 +66,19 @@ def cluster_stats(out_k, in_k, acc, tx_first_in, tx_n_in, tx_first_out, tx_n_out
             acc[k, S_RECEIVED] = 0
             acc[k, S_FIRST] = -1
             acc[k, S_LAST] = -1
-        for t in range(tx_n_out.shape[0]):
+        flat = acc.reshape(-1)
+        n_tx = tx_n_out.shape[0]
+        for t in range(n_tx):
+            v = t + AHEAD  # the rows transaction t + AHEAD will update, fetched while we work
+            if v < n_tx:
+                for o in range(tx_first_out[v], tx_first_out[v] + tx_n_out[v]):
+                    k = out_k[o]
+                    if k >= lo and k < hi:
+                        prefetch(flat, k * N_STATS)
+                for i in range(tx_first_in[v], tx_first_in[v] + tx_n_in[v]):
+                    k = in_k[i]
+                    if k >= lo and k < hi:
+                        prefetch(flat, k * N_STATS)
             h = tx_height[t]
             for o in range(tx_first_out[t], tx_first_out[t] + tx_n_out[t]):
                 k = out_k[o]
@@ -96,7 +113,10 @@ def members_csr(dense, n_clusters, start, members, n_parts):
         hi = n_clusters * (p + 1) // n_parts
         for k in range(lo, hi):
             start[k + 1] = 0
-        for x in range(dense.shape[0]):
+        n = dense.shape[0]
+        for x in range(n):
+            if x + AHEAD < n:
+                prefetch(start, dense[x + AHEAD] + 1)
             k = dense[x]
             if k >= lo and k < hi:
                 start[k + 1] += 1
@@ -106,7 +126,12 @@ def members_csr(dense, n_clusters, start, members, n_parts):
         lo = n_clusters * p // n_parts
         hi = n_clusters * (p + 1) // n_parts
         fill = start[lo:hi].copy()
-        for x in range(dense.shape[0]):
+        n = dense.shape[0]
+        for x in range(n):
+            if x + AHEAD < n:
+                k = dense[x + AHEAD]
+                if k >= lo and k < hi:
+                    prefetch(fill, k - lo)
             k = dense[x]
             if k >= lo and k < hi:
                 members[fill[k - lo]] = x
@@ -123,7 +148,11 @@ def incidence_csr(n_addr, ea, eb, start, edges, n_parts):
         hi = n_addr * (p + 1) // n_parts
         for x in range(lo, hi):
             start[x + 1] = 0
-        for j in range(ea.shape[0]):
+        m = ea.shape[0]
+        for j in range(m):
+            if j + AHEAD < m:
+                prefetch(start, ea[j + AHEAD] + 1)
+                prefetch(start, eb[j + AHEAD] + 1)
             a = ea[j]
             if a >= lo and a < hi:
                 start[a + 1] += 1
@@ -136,7 +165,15 @@ def incidence_csr(n_addr, ea, eb, start, edges, n_parts):
         lo = n_addr * p // n_parts
         hi = n_addr * (p + 1) // n_parts
         fill = start[lo:hi].copy()
-        for j in range(ea.shape[0]):
+        m = ea.shape[0]
+        for j in range(m):
+            if j + AHEAD < m:
+                a = ea[j + AHEAD]
+                if a >= lo and a < hi:
+                    prefetch(fill, a - lo)
+                b = eb[j + AHEAD]
+                if b >= lo and b < hi:
+                    prefetch(fill, b - lo)
             a = ea[j]
             if a >= lo and a < hi:
                 edges[fill[a - lo]] = j

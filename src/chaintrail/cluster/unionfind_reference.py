@@ -106,3 +106,37 @@ class RefClustering:
 
     def partition(self) -> set[frozenset]:
         return set(self.of.values())
+
+
+def plain_multi_input_reference(skip, tx_first_in, tx_n_in, in_addr, parent: list[int],
+                                size: list[int]) -> None:
+    """The multi-input links of ``cluster_pass`` (no events, no guard) on plain lists: union by
+    size (ties: the smaller id is the root), path halving, the first input's root found at the
+    second input. Twin of the kernel's array state (parent and size exactly), for the tests."""
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for t in range(len(skip)):
+        if skip[t]:
+            continue
+        first, ra = -1, -1
+        for k in range(int(tx_first_in[t]), int(tx_first_in[t] + tx_n_in[t])):
+            x = int(in_addr[k])
+            if x < 0:
+                continue
+            if first < 0:
+                first = x
+                continue
+            if ra < 0:
+                ra = find(first)
+            rb = find(x)
+            if ra == rb:
+                continue
+            if size[ra] < size[rb] or (size[ra] == size[rb] and rb < ra):
+                ra, rb = rb, ra
+            parent[rb] = ra
+            size[ra] += size[rb]

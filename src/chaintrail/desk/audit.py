@@ -23,12 +23,14 @@ from json.encoder import encode_basestring_ascii as _q
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from chaintrail.desk import bulk
 from chaintrail.desk.schema import audit_head, audit_log
 
 GENESIS = "0" * 64
 _COLUMNS = (audit_log.c.seq, audit_log.c.at, audit_log.c.actor, audit_log.c.action,
             audit_log.c.case_ref, audit_log.c.subject, audit_log.c.reason, audit_log.c.details,
             audit_log.c.prev_hash, audit_log.c.hash)
+_NAMES = tuple(c.name for c in _COLUMNS)
 
 
 def timestamp(t: dt.datetime) -> str:
@@ -81,12 +83,17 @@ class Entry:
                 "details": self.details, "prev_hash": self.prev_hash, "hash": self.hash}
 
 
+def lock(conn: Connection) -> None:
+    """Take the log's head: its row lock (PostgreSQL) or the database's write lock (SQLite),
+    held to the end of the caller's transaction; serialises writers."""
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
+
+
 def append(conn: Connection, at: str, actor: str, action: str, case: str | None = None,
            subject: str | None = None, reason: str | None = None,
            details: dict | None = None) -> Entry:
     """Append one entry in the caller's transaction (the head row serialises writers)."""
-    # touching the head first takes its row lock (PostgreSQL) or the write lock (SQLite)
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
+    lock(conn)
     seq, prev = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
                              .where(audit_head.c.id == 1)).one()
     seq = int(seq) + 1
@@ -99,25 +106,26 @@ def append(conn: Connection, at: str, actor: str, action: str, case: str | None 
     return Entry(seq, at, actor, action, case, subject, reason, json.loads(dj), prev, h)
 
 
-def append_many(conn: Connection, rows: list[tuple], batch: int = 20_000) -> tuple[int, str]:
-    """Append many entries (at, actor, action, case, subject, reason, details) in one go."""
+def append_many(conn: Connection, rows: list[tuple], batch: int = 20_000,
+                driver: bool | None = None) -> tuple[int, str]:
+    """Append many entries (at, actor, action, case, subject, reason, details) in one go (the
+    chain hashed in one pass, the rows inserted in bulk: ``bulk.insert_rows``)."""
     seq, prev = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
                              .where(audit_head.c.id == 1).with_for_update()).one()
     seq = int(seq)
-    buf: list[dict] = []
+    sha, fromhex = hashlib.sha256, bytes.fromhex
+    buf: list[tuple] = []
     for at, actor, action, case, subject, reason, details in rows:
         seq += 1
         dj = canonical_details(details)
-        h = entry_hash(prev, canonical_entry(seq, at, actor, action, case, subject, reason, dj))
-        buf.append({"seq": seq, "at": at, "actor": actor, "action": action, "case_ref": case,
-                    "subject": subject, "reason": reason, "details": dj, "prev_hash": prev,
-                    "hash": h})
+        h = sha(fromhex(prev) + canonical_entry(seq, at, actor, action, case, subject, reason,
+                                                dj).encode()).hexdigest()
+        buf.append((seq, at, actor, action, case, subject, reason, dj, prev, h))
         prev = h
         if len(buf) >= batch:
-            conn.execute(audit_log.insert(), buf)
+            bulk.insert_rows(conn, audit_log, _NAMES, buf, driver)
             buf = []
-    if buf:
-        conn.execute(audit_log.insert(), buf)
+    bulk.insert_rows(conn, audit_log, _NAMES, buf, driver)
     conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
     return seq, prev
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from chaintrail.cluster.prefetch import prefetch
 from chaintrail.heuristics.codes import (
     H_FRESH,
     H_LOCKTIME,
@@ -52,6 +53,8 @@ FEAT_RBF = 2
 FEAT_PEEL = 4
 FEAT_VERSION_SHIFT = 8
 VERSION_BIAS = 1 << 31  # versions are signed 32-bit
+#: how many transactions ahead the kernel prefetches the fingerprints of the spenders it reads
+AHEAD = 16
 
 
 
@@ -114,7 +117,17 @@ def _decide_range(t0, t1, base, elig, leaf_code, leaf_unit, table, tx_first_in, 
     """change/support of txs [t0, t1) (written at t - base, see change_kernel). One flat loop:
     helpers taking arrays cost a call per transaction."""
     n_leaf = leaf_code.shape[0]
+    # the peel-chain facts cost two random reads per peel-shaped tx: only when a leaf asks
+    need_peel = False
+    for k in range(n_leaf):
+        if leaf_code[k] == H_PEEL:
+            need_peel = True
     for t in range(t0, t1):
+        v = t + AHEAD  # the spenders' fingerprints tx v will read: random reads, started early
+        if v < t1 and elig[v]:
+            for o in range(tx_first_out[v], tx_first_out[v] + tx_n_out[v]):
+                if spender[o] >= 0:
+                    prefetch(tx_feat, spender[o])
         change[t - base] = -1
         support[t - base] = 0
         if not elig[t]:
@@ -153,7 +166,7 @@ def _decide_range(t0, t1, base, elig, leaf_code, leaf_unit, table, tx_first_in, 
             if s >= 0 and s < lim:
                 any_spent = True
         peel = False
-        if (tx_feat[t] & FEAT_PEEL) != 0:
+        if need_peel and (tx_feat[t] & FEAT_PEEL) != 0:
             p = in_spent[i0]
             peel = p >= 0 and (tx_feat[out_tx[p]] & FEAT_PEEL) != 0
             if not peel:

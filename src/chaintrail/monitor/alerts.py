@@ -17,11 +17,13 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _q
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from chaintrail.desk import audit as audit_mod
+from chaintrail.desk import bulk
 from chaintrail.desk.errors import DeskError, DeskNotFound
 from chaintrail.desk.schema import (
     case_customers,
@@ -88,9 +90,10 @@ def screened_blocks(engine: Engine) -> dict[str, int]:
             .where(monitor_blocks.c.status == "screened"))}
 
 
-def _monitoring_cases(conn: Connection, customer_ids: list[int], at: str) -> tuple[dict[int, tuple[int, str]], list]:
+def _monitoring_cases(conn: Connection, customer_ids: list[int], at: str,
+                      driver: bool) -> tuple[dict[int, tuple[int, str]], list]:
     """The open monitoring case of each customer, opening one where none is open; (map,
-    audit rows of the cases opened)."""
+    audit rows of the cases opened). With `driver` (SQLite) the caller holds the write lock."""
     got: dict[int, tuple[int, str]] = {}
     ids = sorted(set(customer_ids))
     for chunk in range(0, len(ids), 500):
@@ -105,31 +108,64 @@ def _monitoring_cases(conn: Connection, customer_ids: list[int], at: str) -> tup
     missing = [c for c in ids if c not in got]
     if not missing:
         return got, audit_rows
-    # one statement per step for all of them (a re-screening may open thousands): the cases
-    # under temporary refs, their ids read back by those refs, then MON-<id> and the links
-    tmp = {c: f"tmp-{uuid.uuid4().hex[:24]}" for c in missing}
-    conn.execute(insert(cases), [{"ref": tmp[c], "kind": CASE_KIND, "purpose": CASE_PURPOSE,
-                                  "opened_by": ACTOR, "opened_at": at} for c in missing])
-    id_of: dict[str, int] = {}
-    refs = list(tmp.values())
-    for chunk in range(0, len(refs), 500):
-        id_of.update({r: int(i) for r, i in conn.execute(
-            select(cases.c.ref, cases.c.id).where(cases.c.ref.in_(refs[chunk:chunk + 500])))})
-    conn.execute(update(cases).where(cases.c.id == bindparam("b_id")).values(ref=bindparam("b_ref")),
-                 [{"b_id": id_of[tmp[c]], "b_ref": f"MON-{id_of[tmp[c]]}"} for c in missing])
-    conn.execute(insert(case_customers), [{"case_id": id_of[tmp[c]], "customer_id": c}
-                                          for c in missing])
-    for c in missing:
-        cid = id_of[tmp[c]]
+    cols = ("ref", "kind", "purpose", "opened_by", "opened_at")
+    if driver:  # the ids are known before the insert: the cases get their MON-<id> refs at once
+        new_ids = bulk.next_ids(conn, cases, len(missing))
+        bulk.insert_rows(conn, cases, ("id", *cols),
+                         [(i, f"MON-{i}", CASE_KIND, CASE_PURPOSE, ACTOR, at) for i in new_ids], True)
+    else:  # one statement per step for all of them (a re-screening may open thousands): the
+        # cases under temporary refs, their ids returned, then MON-<id>
+        tmp = [f"tmp-{uuid.uuid4().hex[:24]}" for _ in missing]
+        new_ids = bulk.insert_returning_ids(conn, cases, cols, [
+            (r, CASE_KIND, CASE_PURPOSE, ACTOR, at) for r in tmp], "ref", False)
+        conn.execute(update(cases).where(cases.c.id == bindparam("b_id"))
+                     .values(ref=bindparam("b_ref")),
+                     [{"b_id": i, "b_ref": f"MON-{i}"} for i in new_ids])
+    bulk.insert_rows(conn, case_customers, ("case_id", "customer_id"),
+                     list(zip(new_ids, missing)), driver)
+    for c, cid in zip(missing, new_ids):
         got[c] = (cid, f"MON-{cid}")
         audit_rows.append((at, ACTOR, "case.open", f"MON-{cid}", None, CASE_PURPOSE,
                            {"kind": CASE_KIND}))
     return got, audit_rows
 
 
-def payload(alert_id: int, row: dict, case_ref: str | None, customer_ref: str, event: str) -> str:
-    """The webhook body of an alert event (JSON; the event id makes deliveries idempotent)."""
-    body = {"event": event, "alert_id": alert_id, "key": row["key"], "rule": row["rule_id"],
+#: the webhook body's fields in key order, either side of the evidence (see ``_body``)
+_BEFORE = ("address", "alert_id", "amount", "block_hash", "block_time", "case", "category",
+           "customer", "direction", "event")
+_AFTER = ("height", "key", "known_since", "listed_since", "origin", "rule", "rule_version",
+          "ruleset_version", "severity", "status", "summary", "txid")
+
+
+def canonical_json(obj) -> str:
+    """The canonical JSON the alerts store (sorted keys, no spaces, ASCII)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _value(v) -> str:
+    """A field's JSON as ``json.dumps`` writes it (strings, ints and None directly: they are
+    nearly all of an event's fields)."""
+    t = type(v)
+    if t is str:
+        return _q(v)
+    if v is None:
+        return "null"
+    if t is int:
+        return int.__repr__(v)
+    return json.dumps(v, sort_keys=True, separators=(",", ":"))
+
+
+def _body(fields: dict, evidence_json: str) -> str:
+    """The canonical JSON of an event body whose evidence is already canonical JSON: the
+    fields in key order with the evidence text in its place (so an alert's evidence is
+    serialised once, not again for its event); equal to ``canonical_json`` of the body."""
+    head = ",".join(f'"{k}":{_value(fields[k])}' for k in _BEFORE)
+    tail = ",".join(f'"{k}":{_value(fields[k])}' for k in _AFTER)
+    return f'{{{head},"evidence":{evidence_json},{tail}}}'
+
+
+def _fields(alert_id: int, row: dict, case_ref: str | None, customer_ref: str, event: str) -> dict:
+    return {"event": event, "alert_id": alert_id, "key": row["key"], "rule": row["rule_id"],
             "rule_version": row["rule_version"], "ruleset_version": row["ruleset_version"],
             "severity": row["severity"], "status": row["status"], "origin": row["origin"],
             "customer": customer_ref, "case": case_ref, "txid": row["txid"],
@@ -138,15 +174,35 @@ def payload(alert_id: int, row: dict, case_ref: str | None, customer_ref: str, e
             "direction": row["direction"], "amount": row["amount"], "category": row["category"],
             "summary": row["summary"],
             "listed_since": row["listed_since"].isoformat() if row.get("listed_since") else None,
-            "known_since": row.get("known_since"), "evidence": json.loads(row["evidence"])}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+            "known_since": row.get("known_since")}
 
 
-def store_alerts(conn: Connection, rows: list[AlertRow], at: str, outbox: bool = True) -> list[int]:
+def payload(alert_id: int, row: dict, case_ref: str | None, customer_ref: str, event: str) -> str:
+    """The webhook body of an alert event (JSON; the event id makes deliveries idempotent)."""
+    evidence = json.dumps(json.loads(row["evidence"]), sort_keys=True, separators=(",", ":"))
+    return _body(_fields(alert_id, row, case_ref, customer_ref, event), evidence)
+
+
+_ALERT_COLUMNS = ("key", "rule_id", "rule_version", "ruleset_version", "severity", "status",
+                  "origin", "customer_id", "case_id", "txid", "block_hash", "height",
+                  "block_time", "address", "direction", "amount", "category", "score", "summary",
+                  "evidence", "listed_since", "known_since", "created_at", "updated_at")
+#: alerts serialised and inserted at a time (bounds the evidence texts held in memory)
+CHUNK = 20_000
+_OUTBOX_COLUMNS = ("alert_id", "event", "payload", "status", "attempts", "next_attempt_at",
+                   "created_at")
+
+
+def store_alerts(conn: Connection, rows: list[AlertRow], at: str, outbox: bool = True,
+                 driver: bool | None = None) -> list[int]:
     """Insert alerts not stored yet (by key), with their cases, outbox events and audit entries;
-    the ids of the alerts inserted. Runs in the caller's transaction."""
+    the ids of the alerts inserted. Runs in the caller's transaction. Each alert's evidence is
+    serialised once (the outbox body embeds the same text) and the rows go in bulk
+    (``desk.bulk``: on SQLite through the driver unless `driver` is False)."""
     if not rows:
         return []
+    if driver is None:
+        driver = bulk.fast(conn)
     keys = [r.key for r in rows]
     have: set[str] = set()
     for chunk in range(0, len(keys), 500):
@@ -160,44 +216,46 @@ def store_alerts(conn: Connection, rows: list[AlertRow], at: str, outbox: bool =
             new.append(r)
     if not new:
         return []
-    case_of, audit_rows = _monitoring_cases(conn, [r.customer_id for r in new], at)
+    if driver:  # SQLite's write lock, taken by any write: from now on new ids are known
+        audit_mod.lock(conn)
+    case_of, audit_rows = _monitoring_cases(conn, [r.customer_id for r in new], at, driver)
     cust_ids = sorted({r.customer_id for r in new})
     refs = {}
     for chunk in range(0, len(cust_ids), 500):
         refs.update(conn.execute(select(customers.c.id, customers.c.ref).where(
             customers.c.id.in_(cust_ids[chunk:chunk + 500]))).all())
-    values = [{"key": r.key, "rule_id": r.rule_id, "rule_version": r.rule_version,
-               "ruleset_version": r.ruleset_version, "severity": r.severity, "status": "open",
-               "origin": r.origin, "customer_id": r.customer_id,
-               "case_id": case_of[r.customer_id][0], "txid": r.txid, "block_hash": r.block_hash,
-               "height": r.height, "block_time": r.block_time, "address": r.address,
-               "direction": r.direction, "amount": int(r.amount), "category": r.category,
-               "score": float(r.score), "summary": r.summary,
-               "evidence": json.dumps(r.evidence, sort_keys=True, separators=(",", ":"), default=str),
-               "listed_since": r.listed_since, "known_since": r.known_since, "created_at": at,
-               "updated_at": at} for r in new]
-    conn.execute(insert(monitor_alerts), values)
-    ids = {}
-    for chunk in range(0, len(values), 500):
-        ids.update(dict(conn.execute(select(monitor_alerts.c.key, monitor_alerts.c.id).where(
-            monitor_alerts.c.key.in_([v["key"] for v in values[chunk:chunk + 500]]))).all()))
-    events = []
-    for v in values:
-        aid = int(ids[v["key"]])
-        case_ref = case_of[v["customer_id"]][1]
-        audit_rows.append((at, ACTOR, "monitor.alert", case_ref, f"customer:{refs[v['customer_id']]}",
-                           v["summary"], {"alert": aid, "rule": v["rule_id"],
-                                          "rule_version": v["rule_version"], "txid": v["txid"],
-                                          "origin": v["origin"]}))
-        if outbox:
-            events.append({"alert_id": aid, "event": "alert.created",
-                           "payload": payload(aid, v, case_ref, refs[v["customer_id"]], "alert.created"),
-                           "status": "pending", "attempts": 0, "next_attempt_at": at,
-                           "created_at": at})
-    if events:
-        conn.execute(insert(monitor_outbox), events)
-    audit_mod.append_many(conn, audit_rows)
-    return sorted(int(ids[v["key"]]) for v in values)
+    ids: list[int] = []
+    for c in range(0, len(new), CHUNK):  # a chunk's JSON texts in memory at a time
+        part = new[c:c + CHUNK]
+        values = [(r.key, r.rule_id, r.rule_version, r.ruleset_version, r.severity, "open",
+                   r.origin, r.customer_id, case_of[r.customer_id][0], r.txid, r.block_hash,
+                   r.height, r.block_time, r.address, r.direction, int(r.amount), r.category,
+                   float(r.score), r.summary, canonical_json(r.evidence), r.listed_since,
+                   r.known_since, at, at) for r in part]
+        got = bulk.insert_returning_ids(conn, monitor_alerts, _ALERT_COLUMNS, values, "key", driver)
+        events = []
+        for aid, r, v in zip(got, part, values):
+            case_ref = case_of[r.customer_id][1]
+            cref = refs[r.customer_id]
+            audit_rows.append((at, ACTOR, "monitor.alert", case_ref, f"customer:{cref}", r.summary,
+                               {"alert": aid, "rule": r.rule_id, "rule_version": r.rule_version,
+                                "txid": r.txid, "origin": r.origin}))
+            if outbox:
+                fields = {"event": "alert.created", "alert_id": aid, "key": r.key,
+                          "rule": r.rule_id, "rule_version": r.rule_version,
+                          "ruleset_version": r.ruleset_version, "severity": r.severity,
+                          "status": "open", "origin": r.origin, "customer": cref,
+                          "case": case_ref, "txid": r.txid, "block_hash": r.block_hash,
+                          "height": r.height, "block_time": r.block_time, "address": r.address,
+                          "direction": r.direction, "amount": int(r.amount),
+                          "category": r.category, "summary": r.summary,
+                          "listed_since": r.listed_since.isoformat() if r.listed_since else None,
+                          "known_since": r.known_since}
+                events.append((aid, "alert.created", _body(fields, v[19]), "pending", 0, at, at))
+        bulk.insert_rows(conn, monitor_outbox, _OUTBOX_COLUMNS, events, driver)
+        ids += got
+    audit_mod.append_many(conn, audit_rows, driver=driver)
+    return sorted(ids)
 
 
 def record_block(engine: Engine, block_hash: str, height: int, n_transfers: int,

@@ -60,9 +60,10 @@ def exposure_findings(chain: Chain, watch: Watch, rules: list[Rule], tr: Transfe
         sel = direction_mask(tr, rule) & (tr.value >= rule["min_amount_btc"] * COIN)
         sel &= ((d_amt > 0) & (d_share >= rule["direct_min_share"])) | \
                ((i_amt > 0) & (i_share >= rule["indirect_min_share"]))
-        for k in np.nonzero(sel)[0].tolist():
-            selected.append((rule, k, cat, float(d_share[k]), float(i_share[k]), int(d_amt[k]),
-                             int(i_amt[k]), hops))
+        ks = np.nonzero(sel)[0]
+        for k, ds, is_, da, ia in zip(ks.tolist(), d_share[ks].tolist(), i_share[ks].tolist(),
+                                      d_amt[ks].tolist(), i_amt[ks].tolist()):
+            selected.append((rule, k, cat, float(ds), float(is_), int(da), int(ia), hops))
     only = None if only_addresses is None else np.fromiter(only_addresses, np.int64) \
         if isinstance(only_addresses, (set, frozenset)) else np.asarray(only_addresses, np.int64)
     if evidence is None:  # built here, in one batch (else from the screening's own traces)
@@ -76,26 +77,31 @@ def exposure_findings(chain: Chain, watch: Watch, rules: list[Rule], tr: Transfe
         if only is not None and not ev:
             continue
         pending.append((rule, k, ev, d_sh, i_sh, d_sat, i_sat, hops))
-    # the list entries and tags of every address met, in one query
+    # the list entries and tags of every address met, in one query, and each one's earliest
+    # listing date
     details = listing_details(chain, sorted({e["address_id"] for p in pending for e in p[2]}))
+    first = {aid: min((dt.date.fromisoformat(x["listed_since"]) for x in rows
+                       if x.get("listed_since")), default=None) for aid, rows in details.items()}
+    direction, value = tr.direction.tolist(), tr.value.tolist()
+    base, exhausted = ex.base.tolist(), ex.exhausted.tolist()
     out: list[Finding] = []
     for rule, k, ev, d_sh, i_sh, d_sat, i_sat, hops in pending:
         dates = []
         for e in ev:
-            e["listings"] = details.get(e["address_id"], [])
-            dates += [dt.date.fromisoformat(x["listed_since"]) for x in e["listings"]
-                      if x.get("listed_since")]
-            e.pop("address_id", None)
+            aid = e.pop("address_id", None)
+            e["listings"] = details.get(aid, [])
+            if first.get(aid) is not None:
+                dates.append(first[aid])
         depth = "directly" if d_sat > 0 else "indirectly"
         top = ev[0] if ev else {}
-        summary = (f"{DIRECTIONS[tr.direction[k]]} of {_btc(tr.value[k])}: {d_sh:.1%} direct and "
+        summary = (f"{DIRECTIONS[direction[k]]} of {_btc(value[k])}: {d_sh:.1%} direct and "
                    f"{i_sh:.1%} indirect exposure to {rule['category']} ({depth}, first: "
                    f"{top.get('label', '?')} at hop {top.get('hop', '?')})")
         out.append(Finding(rule, k, rule["category"], d_sh + i_sh, summary,
                            {"direct_share": round(d_sh, 6), "indirect_share": round(i_sh, 6),
                             "direct_sat": d_sat, "indirect_sat": i_sat,
-                            "base_sat": int(ex.base[k]), "max_hops": hops,
-                            "budget_exhausted": bool(ex.exhausted[k]), "hits": ev},
+                            "base_sat": int(base[k]), "max_hops": hops,
+                            "budget_exhausted": bool(exhausted[k]), "hits": ev},
                            min(dates) if dates else None))
     return out
 

@@ -182,8 +182,11 @@ def _screen_reach(chain: Chain, screener: Screener, new_addr: np.ndarray, rep: R
                               ex, only_addresses=new_addr, evidence=ev)
     rep.seconds["rules"] = time.perf_counter() - t
     t = time.perf_counter()
-    for f in found:
-        f.evidence["retrospective"] = _retrospective(chain, sub, f)
+    rows = np.fromiter((f.row for f in found), np.int64, len(found))
+    days = np.datetime_as_string(np.asarray(chain._arrays.tx_time)[sub.tx[rows]]
+                                 .astype("datetime64[s]"), unit="D").tolist()
+    for f, day in zip(found, days):
+        f.evidence["retrospective"] = _retrospective(day, f.listed_since)
         f.evidence["update"] = {"known_since": at, "new_items": n_new}
         f.summary = f"re-screening: {f.summary}; listed since {f.listed_since or 'unknown'}, " \
                     f"known since {at[:10]}"
@@ -246,12 +249,9 @@ def rescreen(engine: Engine, screener: Screener, progress=None,
     return rep
 
 
-def _retrospective(chain: Chain, tr, f) -> dict:
-    """Whether the transfer happened before the listing: then it is reported as learnt later,
-    never as a breach known at the time."""
-    tm = int(chain._arrays.tx_time[int(tr.tx[f.row])])
-    when = dt.datetime.fromtimestamp(tm, dt.timezone.utc).date()
-    before = f.listed_since is not None and when < f.listed_since
-    return {"transfer_date": when.isoformat(),
-            "listed_since": f.listed_since.isoformat() if f.listed_since else None,
-            "before_listing": before}
+def _retrospective(day: str, listed_since: dt.date | None) -> dict:
+    """Whether the transfer (on `day`, ISO) happened before the listing: then it is reported
+    as learnt later, never as a breach known at the time."""
+    listed = listed_since.isoformat() if listed_since else None
+    return {"transfer_date": day, "listed_since": listed,
+            "before_listing": listed_since is not None and day < listed}

@@ -8,7 +8,6 @@ CoinJoin verdicts (the clustering's, extended over new blocks)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from chaintrail.monitor.evaluate import Finding, evaluate
 from chaintrail.monitor.exposure import trace_transfers
 from chaintrail.monitor.rules import RuleSet
 from chaintrail.monitor.transfers import DIRECTION_NAMES, CustomerBook, Transfers, find_transfers
-from chaintrail.monitor.watch import Watch, watch_of
+from chaintrail.monitor.watch import Watch, address_texts, watch_of
 
 
 @dataclass
@@ -176,34 +175,41 @@ class Screener:
         and the block for live alerts, so a transaction mined again after a reorg alerts again)."""
         from chaintrail.trace import labels
 
+        if not sc.findings:
+            return []
         a = self.chain._arrays
         tr = sc.transfers
+        # the findings' transfer columns, txids, addresses and block times in one pass each
+        ks = np.fromiter((f.row for f in sc.findings), np.int64, len(sc.findings))
+        txs = tr.tx[ks]
+        txids = labels.txids(a, txs)
+        dirs = tr.direction[ks].tolist()
+        idx = tr.index[ks].tolist()
+        custs = tr.customer[ks].tolist()
+        vals = tr.value[ks].tolist()
+        aids = tr.address[ks].tolist()
+        heights = np.asarray(a.tx_height)[txs].tolist()
+        bts = [t + "Z" for t in np.datetime_as_string(
+            np.asarray(a.tx_time)[txs].astype("datetime64[s]"), unit="s").tolist()]
+        texts = address_texts(self.chain, aids)
+        ruleset = {"name": self.ruleset.name, "version": self.ruleset.version,
+                   "digest": self.ruleset.digest}
         out = []
-        heights = np.asarray(a.tx_height)
-        tms = np.asarray(a.tx_time)
-        for f in sc.findings:
-            k = f.row
-            tx = int(tr.tx[k])
-            txid = labels.txids(a, [tx])[0]
-            d = DIRECTION_NAMES[int(tr.direction[k])]
-            aid = int(tr.address[k])
-            key = alert_key(f.rule.id, f.rule.version, txid, d, int(tr.index[k]),
-                            int(tr.customer[k]), origin, block_hash or "", key_extra)
-            bt = dt.datetime.fromtimestamp(int(tms[tx]), dt.timezone.utc).strftime(
-                "%Y-%m-%dT%H:%M:%SZ")
+        for j, f in enumerate(sc.findings):
+            txid, d, bt = txids[j], DIRECTION_NAMES[dirs[j]], bts[j]
+            key = alert_key(f.rule.id, f.rule.version, txid, d, idx[j], custs[j], origin,
+                            block_hash or "", key_extra)
             ev = dict(f.evidence)
             ev["rule"] = f.rule.to_dict()
-            ev["ruleset"] = {"name": self.ruleset.name, "version": self.ruleset.version,
-                             "digest": self.ruleset.digest}
-            ev["transfer"] = {"txid": txid, "direction": d, "index": int(tr.index[k]),
-                              "value_sat": int(tr.value[k]), "height": int(heights[tx]),
-                              "time": bt}
+            ev["ruleset"] = dict(ruleset)
+            ev["transfer"] = {"txid": txid, "direction": d, "index": idx[j],
+                              "value_sat": vals[j], "height": heights[j], "time": bt}
             out.append(AlertRow(
                 key=key, rule_id=f.rule.id, rule_version=f.rule.version,
                 ruleset_version=self.ruleset.version, severity=f.rule.severity, origin=origin,
-                customer_id=int(tr.customer[k]), txid=txid, block_hash=block_hash,
-                height=int(heights[tx]), block_time=bt,
-                address=a.address_text(aid) if aid >= 0 else None, direction=d,
-                amount=int(tr.value[k]), category=f.category, score=f.score, summary=f.summary,
+                customer_id=custs[j], txid=txid, block_hash=block_hash,
+                height=heights[j], block_time=bt,
+                address=texts[aids[j]] if aids[j] >= 0 else None, direction=d,
+                amount=vals[j], category=f.category, score=f.score, summary=f.summary,
                 evidence=ev, listed_since=f.listed_since, known_since=known_since))
         return out

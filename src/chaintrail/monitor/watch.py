@@ -176,26 +176,45 @@ def watch_items(chain: Chain) -> pa.Table:
         FROM ({q}) ORDER BY key"""))
 
 
+def address_texts(chain: Chain, address_ids) -> dict[int, str]:
+    """Address id -> address string of these ids (-1 skipped), in one pass over the store's
+    address text arrays (as ``Arrays.address_text`` reads them, without its per-call cost)."""
+    a = chain._arrays
+    ids = np.unique(np.asarray(list(address_ids), np.int64))
+    ids = ids[ids >= 0]
+    if ids.size == 0:
+        return {}
+    end = np.asarray(a.addr_end)
+    text = np.asarray(a.addr_text)
+    his = end[ids].tolist()
+    los = np.where(ids > 0, end[np.maximum(ids - 1, 0)], 0).tolist()
+    return {aid: text[lo:hi].tobytes().decode() for aid, lo, hi in zip(ids.tolist(), los, his)}
+
+
 def listing_details(chain: Chain, address_ids: list[int]) -> dict[int, list[dict]]:
     """The list entries and tags of a few addresses (the evidence of an alert): per address id,
     rows of source, list or pack, entity or label, category, abuse, listed_since."""
     if not address_ids:
         return {}
-    a = chain._arrays
-    texts = {aid: a.address_text(int(aid)) for aid in set(address_ids) if aid >= 0}
+    texts = address_texts(chain, address_ids)
     out: dict[int, list[dict]] = {aid: [] for aid in texts}
     by_text = {t: aid for aid, t in texts.items()}
-    lit = ", ".join("'" + t.replace("'", "''") + "'" for t in by_text)
-    if not lit:
+    if not by_text:
         return out
     from chaintrail.attribution.addresses import hash_addresses
 
-    # literal hashes reach the Parquet scans (sorted by hash) and prune their row groups
-    hl = ", ".join(str(int(h)) for h in np.unique(hash_addresses(list(by_text))))
-    lit = f"{lit}) AND address_hash IN ({hl}"
+    # the addresses and their hashes as two list parameters (a re-screening asks for tens of
+    # thousands: SQL literals would cost seconds to parse), the hashes first so that the
+    # Parquet scans (sorted by hash) prune row groups; sorted rows: each address's entries
+    # in one order whatever the threads
+    want = list(by_text)
+    hashes = [int(h) for h in np.unique(hash_addresses(want))]
+    where = ("address_hash IN (SELECT unnest(?::UBIGINT[])) "
+             "AND address IN (SELECT unnest(?::VARCHAR[]))")
     if _has_view(chain, "sanctions"):
         for r in chain.sql(f"""SELECT address, list, entity, entity_id, programs, listed_since
-                               FROM sanctions WHERE address IN ({lit})""").fetchall():
+                               FROM sanctions WHERE {where} ORDER BY ALL""",
+                           params=[hashes, want]).fetchall():
             out[by_text[r[0]]].append({"source": "sanctions", "list": r[1], "entity": r[2],
                                        "entry": r[3], "programs": r[4],
                                        "listed_since": _iso(r[5])})
@@ -203,7 +222,8 @@ def listing_details(chain: Chain, address_ids: list[int]) -> dict[int, list[dict
         for r in chain.sql(f"""SELECT address, label, category, abuse, actor, source, confidence,
                                       coalesce(pack, file), lastmod, CAST(imported AS DATE),
                                       coalesce(try_cast(lastmod AS DATE), CAST(imported AS DATE))
-                               FROM tags WHERE address IN ({lit})""").fetchall():
+                               FROM tags WHERE {where} ORDER BY ALL""",
+                           params=[hashes, want]).fetchall():
             out[by_text[r[0]]].append({"source": "tags", "label": r[1], "category": r[2],
                                        "abuse": r[3], "actor": r[4], "tag_source": r[5],
                                        "confidence": r[6], "pack": r[7], "lastmod": r[8],
