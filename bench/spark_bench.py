@@ -41,7 +41,11 @@ DRIVER_PHASES = {"ingest": ("plan", "utxo", "commit"), "index": ("arrays",),
                              "write state", "number clusters", "cluster figures", "write files")}
 
 _RUN = r'''
-import json, sys, time
+import json, os, sys, time
+def busy():  # the machine's busy CPU seconds (the JVM, its Python workers and the driver alike)
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
 from chaintrail.spark.session import get_session
 from chaintrail.spark.ingest import run_spark_ingest
 from chaintrail.spark.index import run_spark_index
@@ -52,18 +56,20 @@ t0 = time.perf_counter()
 spark = get_session(master, {"spark.driver.memory": mem, "spark.local.dir": store + ".tmp"})
 start = time.perf_counter() - t0
 out = {"spark_start_s": start}
-t = time.perf_counter()
+t, c = time.perf_counter(), busy()
 ing = asdict(run_spark_ingest(spark, [blocks], store))
-out["ingest"] = {"seconds": time.perf_counter() - t, "phases": ing["phases"], "txs": ing["txs"],
-                 "utxo_count": ing["utxo_count"]}
+out["ingest"] = {"seconds": time.perf_counter() - t, "cpu_s": busy() - c, "phases": ing["phases"],
+                 "txs": ing["txs"], "utxo_count": ing["utxo_count"]}
 print("stage", json.dumps(out["ingest"]), flush=True)
-t = time.perf_counter()
+t, c = time.perf_counter(), busy()
 idx = run_spark_index(spark, store)
-out["index"] = {"seconds": time.perf_counter() - t, "phases": idx["phases"], "addresses": idx["addresses"]}
+out["index"] = {"seconds": time.perf_counter() - t, "cpu_s": busy() - c, "phases": idx["phases"],
+                "addresses": idx["addresses"]}
 print("stage", json.dumps(out["index"]), flush=True)
-t = time.perf_counter()
+t, c = time.perf_counter(), busy()
 cl = run_spark_cluster(spark, store)
-out["cluster"] = {"seconds": time.perf_counter() - t, "phases": cl["phases_s"], "clusters": cl["clusters"],
+out["cluster"] = {"seconds": time.perf_counter() - t, "cpu_s": busy() - c, "phases": cl["phases_s"],
+                  "clusters": cl["clusters"],
                   "links": cl["links"], "rounds": cl["cc_rounds"]}
 spark.stop()
 print(json.dumps(out))
@@ -94,7 +100,9 @@ def _summary(runs: list[dict], txs: int) -> dict:
     for stage in ("ingest", "index", "cluster"):
         secs = median([r[stage]["seconds"] for r in runs])
         drv = median([sum(r[stage]["phases"].get(p, 0.0) for p in DRIVER_PHASES[stage]) for r in runs])
+        cpu = [r[stage]["cpu_s"] for r in runs if "cpu_s" in r[stage]]
         out[stage] = {"seconds": round(secs, 2), "txs_per_s": round(txs / secs), "driver_s": round(drv, 2),
+                      "busy_cores": round(median(cpu) / secs, 2) if cpu else None,
                       "distributed_s": round(secs - drv, 2),
                       "phases": {k: round(median([r[stage]["phases"].get(k, 0.0) for r in runs]), 2)
                                  for k in runs[0][stage]["phases"]}}
@@ -162,7 +170,9 @@ def report(results, detail: dict) -> None:
                 continue
             figures.append({
                 "name": f"spark {label} txs, {master} (median of {s['runs']}; load {s['load_before'][0]})",
-                "value": ", ".join(f"{st} {s[st]['seconds']:.0f} s ({s[st]['txs_per_s']:,} tx/s)"
+                "value": ", ".join(f"{st} {s[st]['seconds']:.0f} s ({s[st]['txs_per_s']:,} tx/s"
+                                   + (f", {s[st]['busy_cores']:.1f} cores busy" if s[st].get("busy_cores")
+                                      else "") + ")"
                                    for st in ("ingest", "index", "cluster"))
                          + f"; wall {s['wall_s']:.0f} s, peak RSS {s['peak_rss_mb']:,.0f} MB",
                 "target": ""})
