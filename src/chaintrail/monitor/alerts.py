@@ -130,13 +130,6 @@ def _monitoring_cases(conn: Connection, customer_ids: list[int], at: str,
     return got, audit_rows
 
 
-#: the webhook body's fields in key order, either side of the evidence (see ``_body``)
-_BEFORE = ("address", "alert_id", "amount", "block_hash", "block_time", "case", "category",
-           "customer", "direction", "event")
-_AFTER = ("height", "key", "known_since", "listed_since", "origin", "rule", "rule_version",
-          "ruleset_version", "severity", "status", "summary", "txid")
-
-
 def canonical_json(obj) -> str:
     """The canonical JSON the alerts store (sorted keys, no spaces, ASCII)."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
@@ -157,14 +150,14 @@ def _value(v) -> str:
 
 def _body(fields: dict, evidence_json: str) -> str:
     """The canonical JSON of an event body whose evidence is already canonical JSON: the
-    fields in key order with the evidence text in its place (so an alert's evidence is
-    serialised once, not again for its event); equal to ``canonical_json`` of the body."""
-    head = ",".join(f'"{k}":{_value(fields[k])}' for k in _BEFORE)
-    tail = ",".join(f'"{k}":{_value(fields[k])}' for k in _AFTER)
-    return f'{{{head},"evidence":{evidence_json},{tail}}}'
+    fields and the evidence text in key order (so an alert's evidence is serialised once, not
+    again for its event); equal to ``canonical_json`` of the body."""
+    items = sorted([(k, _value(v)) for k, v in fields.items()] + [("evidence", evidence_json)])
+    return "{" + ",".join(f"{_q(k)}:{v}" for k, v in items) + "}"
 
 
 def _fields(alert_id: int, row: dict, case_ref: str | None, customer_ref: str, event: str) -> dict:
+    """An event body's fields but the evidence, from an alert's row (its column names)."""
     return {"event": event, "alert_id": alert_id, "key": row["key"], "rule": row["rule_id"],
             "rule_version": row["rule_version"], "ruleset_version": row["ruleset_version"],
             "severity": row["severity"], "status": row["status"], "origin": row["origin"],
@@ -241,17 +234,10 @@ def store_alerts(conn: Connection, rows: list[AlertRow], at: str, outbox: bool =
                                {"alert": aid, "rule": r.rule_id, "rule_version": r.rule_version,
                                 "txid": r.txid, "origin": r.origin}))
             if outbox:
-                fields = {"event": "alert.created", "alert_id": aid, "key": r.key,
-                          "rule": r.rule_id, "rule_version": r.rule_version,
-                          "ruleset_version": r.ruleset_version, "severity": r.severity,
-                          "status": "open", "origin": r.origin, "customer": cref,
-                          "case": case_ref, "txid": r.txid, "block_hash": r.block_hash,
-                          "height": r.height, "block_time": r.block_time, "address": r.address,
-                          "direction": r.direction, "amount": int(r.amount),
-                          "category": r.category, "summary": r.summary,
-                          "listed_since": r.listed_since.isoformat() if r.listed_since else None,
-                          "known_since": r.known_since}
-                events.append((aid, "alert.created", _body(fields, v[19]), "pending", 0, at, at))
+                row = dict(zip(_ALERT_COLUMNS, v))
+                fields = _fields(aid, row, case_ref, cref, "alert.created")
+                events.append((aid, "alert.created", _body(fields, row["evidence"]), "pending", 0,
+                               at, at))
         bulk.insert_rows(conn, monitor_outbox, _OUTBOX_COLUMNS, events, driver)
         ids += got
     audit_mod.append_many(conn, audit_rows, driver=driver)
