@@ -287,7 +287,7 @@ def _hit_dicts(chain: Chain, watch: Watch, hits: tuple, steps: tuple):
     outs = labels.outpoints(a, h_out)
     aids = np.asarray(a.out_address)[h_out] if h_out.size else np.zeros(0, np.int64)
     ents = watch.resolver.entities
-    text = {int(x): a.address_text(int(x)) for x in np.unique(aids) if x >= 0}
+    text = a.address_texts(aids)
     for i in range(h_own.size):
         e = ents[int(h_ent[i])]
         aid = int(aids[i])

@@ -19,7 +19,7 @@ from chaintrail.monitor.evaluate import Finding, evaluate
 from chaintrail.monitor.exposure import trace_transfers
 from chaintrail.monitor.rules import RuleSet
 from chaintrail.monitor.transfers import DIRECTION_NAMES, CustomerBook, Transfers, find_transfers
-from chaintrail.monitor.watch import Watch, address_texts, watch_of
+from chaintrail.monitor.watch import Watch, watch_of
 
 
 @dataclass
@@ -191,7 +191,7 @@ class Screener:
         heights = np.asarray(a.tx_height)[txs].tolist()
         bts = [t + "Z" for t in np.datetime_as_string(
             np.asarray(a.tx_time)[txs].astype("datetime64[s]"), unit="s").tolist()]
-        texts = address_texts(self.chain, aids)
+        texts = a.address_texts(aids)
         ruleset = {"name": self.ruleset.name, "version": self.ruleset.version,
                    "digest": self.ruleset.digest}
         out = []

@@ -176,27 +176,12 @@ def watch_items(chain: Chain) -> pa.Table:
         FROM ({q}) ORDER BY key"""))
 
 
-def address_texts(chain: Chain, address_ids) -> dict[int, str]:
-    """Address id -> address string of these ids (-1 skipped), in one pass over the store's
-    address text arrays (as ``Arrays.address_text`` reads them, without its per-call cost)."""
-    a = chain._arrays
-    ids = np.unique(np.asarray(list(address_ids), np.int64))
-    ids = ids[ids >= 0]
-    if ids.size == 0:
-        return {}
-    end = np.asarray(a.addr_end)
-    text = np.asarray(a.addr_text)
-    his = end[ids].tolist()
-    los = np.where(ids > 0, end[np.maximum(ids - 1, 0)], 0).tolist()
-    return {aid: text[lo:hi].tobytes().decode() for aid, lo, hi in zip(ids.tolist(), los, his)}
-
-
 def listing_details(chain: Chain, address_ids: list[int]) -> dict[int, list[dict]]:
     """The list entries and tags of a few addresses (the evidence of an alert): per address id,
     rows of source, list or pack, entity or label, category, abuse, listed_since."""
     if not address_ids:
         return {}
-    texts = address_texts(chain, address_ids)
+    texts = chain._arrays.address_texts(address_ids)
     out: dict[int, list[dict]] = {aid: [] for aid in texts}
     by_text = {t: aid for aid, t in texts.items()}
     if not by_text:
