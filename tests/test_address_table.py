@@ -78,3 +78,97 @@ def test_addresses_in_several_commits_equal_one(tmp_path):
     gen = {s: open_chain(s)._store.manifest.generation for s in (once, parts)}
     assert gen[parts] > gen[once] + 1  # several commits
     assert _table(parts) == rows
+
+
+def _split_blk(src, first, second, at: float = 0.5) -> None:
+    """Write the magic-framed blocks of blk file `src` to two files, the first `at` of them
+    to `first` and the rest to `second`."""
+    data = src.read_bytes()
+    frames, p = [], 0
+    while p + 8 <= len(data):
+        n = int.from_bytes(data[p + 4:p + 8], "little")
+        frames.append(data[p:p + 8 + n])
+        p += 8 + n
+    k = int(len(frames) * at)
+    first.write_bytes(b"".join(frames[:k]))
+    second.write_bytes(b"".join(frames[k:]))
+
+
+def test_second_run_finds_stored_addresses_by_the_index(tmp_path, monkeypatch):
+    """A run on an indexed store looks its addresses up in the index's lookup and in the runs
+    of its own commits (``known_addresses``): many commits over two runs number the addresses
+    as one run does, and every output's address id is that of its address."""
+    from chaintrail.cli.store_cmds import run_ingest
+    from chaintrail.ingest import pipeline
+    from chaintrail.sim import simulate
+    from chaintrail.store.arrays import ChainArrays
+    from chaintrail.store.store import Store
+
+    simulate(tmp_path / "sim", n_txs=6000, seed=5, profile="test")
+    (blk,) = sorted((tmp_path / "sim" / "blocks").glob("blk*.dat"))
+    _split_blk(blk, tmp_path / "a.dat", tmp_path / "b.dat")
+    once, parts = tmp_path / "once", tmp_path / "parts"
+    run_ingest([str(blk)], str(once), show_progress=False)
+    monkeypatch.setattr(pipeline, "CHECKPOINT_OUTPUTS", 500)  # a commit every few blocks
+    r1 = run_ingest([str(tmp_path / "a.dat")], str(parts), show_progress=False, batch_mb=0)
+    r2 = run_ingest([str(tmp_path / "b.dat")], str(parts), show_progress=False, batch_mb=0)
+    assert r1["index"]["fed"] and r2["index"]["fed"] and not r2["index"]["rebuilt"]
+    assert _table(parts) == _table(once)
+    reused = open_chain(parts).sql("""SELECT count(*) FROM outputs o JOIN addresses a USING (address)
+                                      WHERE a.first_output_id < (SELECT min(first_output_id)
+                                      FROM blocks WHERE height >= (SELECT max(height) / 2 FROM blocks))
+                                      AND o.output_id >= (SELECT min(first_output_id) FROM blocks
+                                      WHERE height >= (SELECT max(height) / 2 FROM blocks))""").fetchall()[0][0]
+    assert reused > 100  # the second half pays many addresses of the first
+    s = Store.open(parts)
+    a = ChainArrays.open(s.root, s.manifest)
+    want = open_chain(parts).sql("SELECT coalesce(a.address_id, -1) FROM outputs o LEFT JOIN addresses a "
+                                 "USING (address) ORDER BY output_id").fetchnumpy()
+    assert np.array_equal(np.asarray(a.out_address), next(iter(want.values())))
+    assert not list((parts / "state").glob("known-addresses-*"))  # the runs' files are gone
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2)), max_size=80, unique=True),
+       st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2)), max_size=40))
+def test_known_address_runs_match_a_dictionary(pairs, queries):
+    """Addresses added commit by commit (runs merged as they grow, collisions of hash A
+    included) are found with their ids, and nothing else is."""
+    import tempfile
+    from pathlib import Path
+
+    from chaintrail.store.known_addresses import KnownAddresses
+    from chaintrail.store.known_addresses_kernels import (
+        find_reference,
+        find_sorted,
+        merge_runs,
+        merge_runs_reference,
+    )
+
+    def h(a: int) -> int:
+        return a * 0x9E3779B97F4A7C15 % 2**64
+
+    ha = np.array([h(a) for a, _ in pairs], np.uint64)
+    hb = np.array([b for _, b in pairs], np.uint64)
+    ids = np.arange(len(pairs), dtype=np.int64) * 7
+    qa = np.array([h(a) for a, _ in queries], np.uint64)
+    qb = np.array([b for _, b in queries], np.uint64)
+    truth = find_reference(qa, qb, ha, hb, ids)
+    with tempfile.TemporaryDirectory() as d:
+        k = KnownAddresses(Path(d), None)
+        cut = [0, len(pairs) // 5, len(pairs) // 3, len(pairs) // 2, len(pairs)]
+        for lo, hi in zip(cut, cut[1:]):
+            k.add(ha[lo:hi], hb[lo:hi], ids[lo:hi])
+        assert len(k) == len(pairs) and len(k.runs) <= 3
+        assert k.find(qa, qb).tolist() == truth
+        k.close()
+    half = len(pairs) // 2
+    o1, o2 = np.argsort(ha[:half], kind="stable"), np.argsort(ha[half:], kind="stable") + half
+    out = [np.empty(len(pairs), t) for t in (np.uint64, np.uint64, np.int64)]
+    merge_runs(ha[o1], hb[o1], ids[o1], ha[o2], hb[o2], ids[o2], *out)
+    assert [x.tolist() for x in out] == list(merge_runs_reference(ha[o1], hb[o1], ids[o1],
+                                                                  ha[o2], hb[o2], ids[o2]))
+    found = np.full(len(queries), -1, np.int64)
+    order = np.argsort(qa, kind="stable")
+    find_sorted(qa[order], qb[order], *out, found)
+    assert found.tolist() == [truth[j] for j in order]
