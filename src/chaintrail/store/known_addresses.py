@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chaintrail.store.known_addresses_kernels import find_sorted, merge_runs
+from chaintrail.store.known_addresses_kernels import find_in_run, merge_runs
 
 
 class _Run:
@@ -63,17 +63,11 @@ class KnownAddresses:
 
     def find(self, ha: np.ndarray, hb: np.ndarray) -> np.ndarray:
         """The address id of each (hash A, hash B); -1 where the address is not known."""
-        ha = np.asarray(ha, np.uint64)
-        hb = np.asarray(hb, np.uint64)
+        ha = np.ascontiguousarray(ha, np.uint64)
+        hb = np.ascontiguousarray(hb, np.uint64)
         out = np.full(ha.shape[0], -1, np.int64)
-        if ha.shape[0] == 0:
-            return out
-        order = np.argsort(ha, kind="stable")
-        qa, qb = ha[order], hb[order]
-        found = np.full(ha.shape[0], -1, np.int64)
         for key, key2, ids in ([self.base] if self.base else []) + [(r.a, r.b, r.i) for r in self.runs]:
-            find_sorted(qa, qb, key, key2, ids, found)
-        out[order] = found
+            find_in_run(ha, hb, key, key2, ids, out)
         return out
 
     def add(self, ha: np.ndarray, hb: np.ndarray, ids: np.ndarray) -> None:
@@ -81,7 +75,7 @@ class KnownAddresses:
         n = int(np.asarray(ids).shape[0])
         if n == 0:
             return
-        order = np.argsort(np.asarray(ha, np.uint64), kind="stable")
+        order = np.argsort(np.asarray(ha, np.uint64))  # equal hash A: any order (find scans them)
         run = _Run(self.folder / uuid.uuid4().hex[:8], n)
         run.a[:] = np.asarray(ha, np.uint64)[order]
         run.b[:] = np.asarray(hb, np.uint64)[order]

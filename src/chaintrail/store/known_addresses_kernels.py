@@ -1,6 +1,5 @@
 """Sorted runs of (hash A, hash B, address id), as ``known_addresses`` keeps
-them: merging two runs into one, and finding the ids of queries sorted by
-hash A. Runs are sorted by hash A only; entries sharing a hash A (a
+them: merging two runs into one, and finding the ids of queries in a run. Runs are sorted by hash A only; entries sharing a hash A (a
 collision of the first hash) sit side by side and are told apart by hash B.
 Plain twins below, used by the tests."""
 
@@ -45,15 +44,15 @@ def merge_runs(a1, b1, i1, a2, b2, i2, oa, ob, oi):
 
 
 @njit(cache=True, nogil=True)
-def find_sorted(qa, qb, key, key2, ids, out):
-    """For queries sorted by hash A: out[j] = the id of (qa[j], qb[j]) in the run, where it is
-    there (out is left as it was elsewhere). Binary search from the previous query's place."""
+def find_in_run(qa, qb, key, key2, ids, out):
+    """out[j] = the id of (qa[j], qb[j]) in the run, where it is there (out is left as it was
+    elsewhere): a binary search per query (queries in any order)."""
     n = key.shape[0]
-    lo = 0
     for j in range(qa.shape[0]):
         a = qa[j]
+        lo = 0
         hi = n
-        while lo < hi:  # first place with key >= a, at or after lo
+        while lo < hi:  # first place with key >= a
             mid = (lo + hi) >> 1
             if key[mid] < a:
                 lo = mid + 1
