@@ -6,8 +6,10 @@ kept to given addresses, and for each the path back to the start is read
 off the trace's edges (at each hop the heaviest edge, as
 ``TraceResult.path_to`` does). ``screen_hits`` does the exposure sums and the
 evidence from one trace per transfer (a re-screening, where most transfers
-traced alert). The plain twin is ``exposure.evidence``, one transfer at a
-time; tests hold the two equal."""
+traced alert) with the general kernel: the reference of
+``haircut_kernels.screen_haircut``, which the re-screening runs. The plain
+twin is ``exposure.evidence``, one transfer at a time; tests hold the two
+equal."""
 
 from __future__ import annotations
 
