@@ -13,6 +13,8 @@ only, and gives exactly what a full rebuild gives.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +22,7 @@ import numpy as np
 from chaintrail.cluster import room as R
 from chaintrail.cluster import unionfind_kernels as U
 from chaintrail.cluster.anchors import Anchors, load_anchors, service_array
-from chaintrail.cluster.outputs import write_outputs
+from chaintrail.cluster.outputs import EvidenceStream, write_outputs
 from chaintrail.cluster.params import ClusterParams
 from chaintrail.cluster.schedule import make_schedule
 from chaintrail.errors import StoreError
@@ -38,7 +40,8 @@ STATE_VERSION = 1
 @dataclass
 class Buffers:
     """Output buffers of the clustering pass (evidence edges, refusals), flushed to chunks
-    whenever the pass stops because one is full."""
+    whenever the pass stops because one is full; each evidence chunk is also handed to
+    `sink` (the ``outputs.EvidenceStream`` that writes it while the pass goes on)."""
 
     cap: int  # evidence edges per chunk
     cap_ref: int = 1 << 14  # refusals per chunk
@@ -52,6 +55,7 @@ class Buffers:
         self.allocate()
 
     id_dtype: np.dtype = np.dtype(np.int64)  # of the address ids a and b
+    sink: Callable[[dict], None] | None = None
 
     def allocate(self) -> None:
         c, r, d = self.cap, self.cap_ref, self.id_dtype
@@ -64,6 +68,8 @@ class Buffers:
         n = int(cur[U.C_NEV])
         if n:
             self.chunks_ev.append({k: v[:n].copy() for k, v in self.ev.items()})
+            if self.sink is not None:
+                self.sink(self.chunks_ev[-1])
         m = int(cur[U.C_NREF])
         if m:
             self.chunks_ref.append({k: v[:m].copy() for k, v in self.ref.items()})
@@ -71,11 +77,16 @@ class Buffers:
         cur[U.C_NREF] = 0
 
     def result(self, which: str) -> dict[str, np.ndarray]:
+        """All records of one kind ("ev" or "ref") in order; the chunks are joined into one
+        (which then replaces them: the records are not held twice)."""
         chunks = self.chunks_ev if which == "ev" else self.chunks_ref
         keys = ("tx", "a", "b", "kind", "support") if which == "ev" else ("tx", "a", "b", "kind", "reason")
-        proto = self.ev if which == "ev" else self.ref
-        return {k: np.concatenate([c[k] for c in chunks]) if chunks else np.zeros(0, proto[k].dtype)
-                for k in keys}
+        if not chunks:
+            proto = self.ev if which == "ev" else self.ref
+            return {k: np.zeros(0, proto[k].dtype) for k in keys}
+        if len(chunks) > 1:
+            chunks[:] = [{k: np.concatenate([c[k] for c in chunks]) for k in keys}]
+        return dict(chunks[0])
 
 
 @dataclass
@@ -208,10 +219,11 @@ def _run_pass(state: UFState, arrays, in_addr: np.ndarray, skip, events: dict, s
 
 def union_passes(arrays: ChainArrays, facts: InputFacts, codes: np.ndarray, settled_ev: dict,
                  provisional_ev: dict, params: ClusterParams, anchors: Anchors, prev: dict | None = None,
-                 root=None, tx0: int = 0, phase=None) -> tuple[UFState, UFState, Buffers, Buffers]:
+                 root=None, tx0: int = 0, phase=None, sink=None) -> tuple[UFState, UFState, Buffers, Buffers]:
     """The settled pass (multi-input links of txs from tx0 on, and the change links that became
     final) and, on a copy, the provisional change links of the last `horizon` blocks: the two
-    union-find states and the evidence and refusals each recorded."""
+    union-find states and the evidence and refusals each recorded (the settled evidence also
+    handed to `sink` chunk by chunk, as the pass makes it)."""
     t = time.perf_counter()
     n_tx, n_addr = arrays.counts["txs"], arrays.counts["addresses"]
     skip = (np.asarray(arrays.tx_flags) & FLAG_COINBASE) != 0
@@ -220,7 +232,8 @@ def union_passes(arrays: ChainArrays, facts: InputFacts, codes: np.ndarray, sett
     state = _init_state(prev, root, n_addr, anchors, params)
     flags = _flags(params)
     idt = R.id_dtype(n_addr + 1)
-    settled_buf = Buffers(max(1 << 16, min(n_addr + 1024, 1 << 22)), id_dtype=idt)
+    # chunks of at most 1 M edges: the sink writes all but the last while the pass still runs
+    settled_buf = Buffers(max(1 << 16, min(n_addr + 1024, 1 << 20)), id_dtype=idt, sink=sink)
     _run_pass(state, arrays, facts.addr, skip, settled_ev, tx0, n_tx, flags, settled_buf)
     if phase:
         t = phase("union-find", t)
@@ -287,16 +300,19 @@ def build_clusters(store_path=None, params: ClusterParams | None = None, full: b
         root = store.root
 
         # what every input spends, then the CoinJoin verdicts of the new transactions
-        facts = InputFacts.gather(arrays)
-        t = phase("input facts", t)
-        tx0 = prev["counts"]["txs"] if prev else 0
-        previous_cj = (R.load_array(root, prev["state"]["cj_codes"]),
-                       R.load_array(root, prev["state"]["cj_known"])) if prev else None
-        codes, known = detect_coinjoins(arrays, m.network, tx0, previous_cj, facts)
-        t = phase("coinjoin", t)
+        # (the change-link schedule, one sequential pass, is made beside them on a spare core)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            schedule_job = pool.submit(make_schedule, arrays.tx_height, params.horizon)
+            facts = InputFacts.gather(arrays)
+            t = phase("input facts", t)
+            tx0 = prev["counts"]["txs"] if prev else 0
+            previous_cj = (R.load_array(root, prev["state"]["cj_codes"]),
+                           R.load_array(root, prev["state"]["cj_known"])) if prev else None
+            codes, known = detect_coinjoins(arrays, m.network, tx0, previous_cj, facts)
+            t = phase("coinjoin", t)
+            sched = schedule_job.result()
 
         # which change links fall due, and the decisions of every not yet settled tx
-        sched = make_schedule(arrays.tx_height, params.horizon)
         settled0 = prev["settled_upto"] if prev else 0
         elig = eligible(arrays, codes, settled0, n_tx, params.max_change_outputs)
         ctx = ChangeContext(arrays, elig, sched.due, facts)
@@ -309,14 +325,21 @@ def build_clusters(store_path=None, params: ClusterParams | None = None, full: b
         # ~0.6 GB at 10 M txs) is dropped before the union-find and the outputs
         del ctx, change, events, elig, sched
         facts = InputFacts(facts.i0, facts.addr, facts.value[:0], facts.type[:0])
+        # and so are the memory maps of the index read so far (their pages count in the resident
+        # set: ~1 GB at 10 M txs of arrays the rest never reads); what the rest reads is mapped again
+        arrays = ChainArrays.open(store.root, m)
         t = phase("change", t)
 
+        # the settled evidence is written while the (sequential) pass goes on
+        stream = EvidenceStream(root, prev.get("evidence") if prev else None,
+                                need_segment=not (prev and prev.get("evidence_files")))
         state, prov, settled_buf, prov_buf = union_passes(arrays, facts, codes, settled_ev, provisional_ev,
-                                                          params, anchors, prev, root, tx0, phase)
+                                                          params, anchors, prev, root, tx0, phase,
+                                                          sink=stream.put)
         t = time.perf_counter()
 
         entry = write_outputs(store, arrays, facts, prev, params, anchors, state, prov, codes, known,
-                              settled_buf, prov_buf, phase)
+                              settled_buf, prov_buf, phase, stream)
         entry.update({
             "state_version": STATE_VERSION, "params": params.to_dict(), "tags": anchors.fingerprint,
             "index_id": _index_id(arrays), "network": m.network,

@@ -7,8 +7,8 @@ threads while the next figures are computed."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 import pyarrow as pa
 
@@ -75,9 +75,92 @@ def _append_group(root, prev_group: dict | None, prefix: str, data: dict, keys) 
             for k in keys}
 
 
+class EvidenceStream:
+    """Writes the settled evidence edges while the union-find pass is still running: every chunk
+    the pass flushes (``build.Buffers``) is appended to the evidence arrays and to the build's
+    evidence Parquet segment by one background thread, in order (the pass releases the GIL, so
+    the writes use a core the sequential pass leaves idle)."""
+
+    def __init__(self, root, prev_group: dict | None, need_segment: bool):
+        self.root = root
+        self._group = dict(prev_group) if prev_group else None
+        self._prev = self._group
+        self._need_segment = need_segment  # a segment even without new edges (the first build)
+        self._tag = R.new_tag()
+        self._parquet: R.ParquetStream | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._jobs: list = []
+        self._chunks = 0
+
+    def put(self, chunk: dict) -> None:
+        """Queue one chunk of edges (arrays the caller no longer changes)."""
+        self._chunks += 1
+        self._jobs.append(self._pool.submit(self._write, chunk))
+
+    def _write(self, chunk: dict) -> None:
+        self._group = _append_group(self.root, self._group, "ev", chunk, EV_KEYS)
+        table = evidence_table(chunk, False)
+        if self._parquet is None:
+            self._parquet = R.ParquetStream(self.root, "evidence", self._tag, table.schema)
+        self._parquet.write(table)
+
+    def finish(self, empty: dict) -> tuple[dict, str | None]:
+        """Wait for the writes; returns the evidence arrays' specs and the new Parquet segment
+        (None when there is none). empty: zero-length edge arrays of the right types."""
+        try:
+            for job in self._jobs:
+                job.result()
+        finally:
+            self._pool.shutdown(wait=True)
+        if not self._chunks:
+            self._group = _append_group(self.root, self._prev, "ev", empty, EV_KEYS)
+            if self._need_segment:
+                return self._group, R.write_parquet(self.root, "evidence", self._tag, evidence_table(empty, False))
+            return self._group, None
+        return self._group, self._parquet.close()
+
+
+def _members(w: R.Writer, dense: np.ndarray, n_cl: int, idt) -> np.ndarray:
+    """The members CSR, handed to the writers; returns its start array."""
+    start = np.empty(n_cl + 1, idt)
+    members = np.empty(dense.shape[0], idt)
+    members_csr(dense, n_cl, start, members)
+    w.array("arr_member_start", "member-start", start)
+    w.array("arr_members", "members", members)
+    return start
+
+
+def _incidence(w: R.Writer, root, prev_ev: dict | None, sev: dict, pev: dict, n_addr: int) -> None:
+    """The CSR of the evidence edges (earlier builds', settled, provisional) at each address,
+    handed to the writers."""
+    idt = R.id_dtype(n_addr + 1)
+    prev_a = R.read_array(root, prev_ev["a"]) if prev_ev else np.zeros(0, idt)
+    prev_b = R.read_array(root, prev_ev["b"]) if prev_ev else np.zeros(0, idt)
+    ea = np.concatenate([prev_a, sev["a"], pev["a"]])
+    eb = np.concatenate([prev_b, sev["b"], pev["b"]])
+    n_ev = ea.shape[0]
+    inc_start = np.empty(n_addr + 1, R.id_dtype(2 * n_ev + 1))
+    inc_edges = np.empty(2 * n_ev, R.id_dtype(n_ev + 1))
+    incidence_csr(n_addr, ea, eb, inc_start, inc_edges)
+    w.array("arr_inc_start", "inc-start", inc_start)
+    w.array("arr_inc_edges", "inc-edges", inc_edges)
+
+
+def _figures(a, facts, dense: np.ndarray, n_cl: int, idt) -> np.ndarray:
+    """The per-cluster figures (``stats_table`` rows)."""
+    out_k = np.empty(a.counts["outputs"], idt)
+    in_k = np.empty(facts.addr.shape[0], idt)
+    cluster_refs(dense, a.out_address, facts.addr, out_k, in_k)
+    acc = stats_table(n_cl)
+    cluster_stats(out_k, in_k, acc, a.tx_first_in, a.tx_n_in, a.tx_first_out, a.tx_n_out, a.tx_height,
+                  a.out_value, a.out_spent_by)
+    return acc
+
+
 def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, codes, known, settled_buf,
-                  prov_buf, phase) -> dict:
-    """Write everything a clustering leaves in the store; returns the room's new entry."""
+                  prov_buf, phase, stream: EvidenceStream | None = None) -> dict:
+    """Write everything a clustering leaves in the store; returns the room's new entry. stream:
+    the settled evidence already written during the pass (else it is written here)."""
     t = time.perf_counter()
     root = store.root
     tag = R.new_tag()
@@ -103,14 +186,15 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
     pev, pref = prov_buf.result("ev"), prov_buf.result("ref")
     prev_ev = prev.get("evidence") if prev else None
     prev_ref = prev.get("refusals") if prev else None
-    w.call("evidence", _append_group, root, prev_ev, "ev", sev, EV_KEYS)
+    if stream is None:
+        w.call("evidence", _append_group, root, prev_ev, "ev", sev, EV_KEYS)
     w.call("refusals", _append_group, root, prev_ref, "ref", sref, REF_KEYS)
     for k in EV_KEYS:
         w.array(f"pv_ev_{k}", f"pev-{k}", pev[k])
     for k in REF_KEYS:
         w.array(f"pv_ref_{k}", f"pref-{k}", pref[k])
     segs = list(prev.get("evidence_files", [])) if prev else []
-    if sev["tx"].shape[0] or not segs:
+    if stream is None and (sev["tx"].shape[0] or not segs):
         w.parquet("evidence_segment", "evidence", lambda: evidence_table(sev, False))
     w.parquet("evidence_provisional_file", "evidence-provisional", lambda: evidence_table(pev, True))
     rsegs = list(prev.get("refusal_files", [])) if prev else []
@@ -137,59 +221,46 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
         "address_id": np.arange(n_addr, dtype=np.int64), "cluster_id": cluster_ids[dense].astype(np.int64)}))
     t = phase("number clusters", t)
 
-    # the members of each cluster, the evidence at each address, and the figures of each
-    # cluster; each kernel uses every core (its threads own disjoint ranges of the rows they
-    # update), and each result is handed to the writers as soon as it is ready, so the disk
-    # writes overlap the next kernel
-    a = arrays
-    parts = max(1, numba.get_num_threads())
-    start = np.empty(n_cl + 1, idt)
-    members = np.empty(n_addr, idt)
-    members_csr(dense, n_cl, start, members, parts)
-    w.array("arr_member_start", "member-start", start)
-    w.array("arr_members", "members", members)
-    prev_a = R.read_array(root, prev_ev["a"]) if prev_ev else np.zeros(0, idt)
-    prev_b = R.read_array(root, prev_ev["b"]) if prev_ev else np.zeros(0, idt)
-    ea = np.concatenate([prev_a, sev["a"], pev["a"]])
-    eb = np.concatenate([prev_b, sev["b"], pev["b"]])
-    n_ev = ea.shape[0]
-    inc_start = np.empty(n_addr + 1, R.id_dtype(2 * n_ev + 1))
-    inc_edges = np.empty(2 * n_ev, R.id_dtype(n_ev + 1))
-    incidence_csr(n_addr, ea, eb, inc_start, inc_edges, parts)
-    del ea, eb
-    w.array("arr_inc_start", "inc-start", inc_start)
-    w.array("arr_inc_edges", "inc-edges", inc_edges)
-    out_k = np.empty(a.counts["outputs"], idt)
-    in_k = np.empty(facts.addr.shape[0], idt)
-    cluster_refs(dense, a.out_address, facts.addr, out_k, in_k)
-    acc = stats_table(n_cl)
-    cluster_stats(out_k, in_k, acc, a.tx_first_in, a.tx_n_in, a.tx_first_out, a.tx_n_out, a.tx_height,
-                  a.out_value, a.out_spent_by, parts)
-    del out_k, in_k
-    n_addrs = np.diff(start).astype(np.int64)
-    # the figures again as arrays, so `cluster show` reads one cluster's without SQL
-    for col, name in ((S_TXS, "n_txs"), (S_BALANCE, "balance"), (S_RECEIVED, "received"),
-                      (S_FIRST, "first_height"), (S_LAST, "last_height")):
-        w.array(f"arr_stat_{name}", f"stat-{name}", np.ascontiguousarray(acc[:, col]))
-    label = pa.nulls(n_cl, pa.string())
-    label_names: list[str] = []
-    if prov.svc.size and anchors.names:
-        code = prov.svc[croot[:n_cl]]
-        # -1: no service; -2: several (multi-input joined them with the guard off)
-        label_names = anchors.names + ["(several services)"]
-        names = pa.array(label_names + [None], pa.string())
-        code = np.where(code >= 0, code, np.where(code == -2, len(anchors.names), len(anchors.names) + 1))
-        label = names.take(pa.array(code.astype(np.int64)))
-        w.array("arr_label_code", "label-code",
-                np.where(code < len(label_names), code, -1).astype(np.int32))
-    w.parquet("clusters_file", "clusters", lambda: pa.table({
-        "cluster_id": cluster_ids.astype(np.int64), "n_addresses": n_addrs, "n_txs": acc[:, S_TXS],
-        "balance": acc[:, S_BALANCE], "total_received": acc[:, S_RECEIVED],
-        "first_height": pa.array(acc[:, S_FIRST], mask=acc[:, S_FIRST] < 0),
-        "last_height": pa.array(acc[:, S_LAST], mask=acc[:, S_LAST] < 0),
-        "label": label}))
+    # the members of each cluster, the evidence at each address and the figures of each
+    # cluster: three independent one-thread kernels run side by side (they release the GIL),
+    # the figures, the longest, on this thread; each result goes to the writers when ready
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        members_job = pool.submit(_members, w, dense, n_cl, idt)
+        incidence_job = pool.submit(_incidence, w, root, prev_ev, sev, pev, n_addr)
+        acc = _figures(arrays, facts, dense, n_cl, idt)
+        start = members_job.result()
+        n_addrs = np.diff(start).astype(np.int64)
+        label = pa.nulls(n_cl, pa.string())
+        label_names: list[str] = []
+        if prov.svc.size and anchors.names:
+            code = prov.svc[croot[:n_cl]]
+            # -1: no service; -2: several (multi-input joined them with the guard off)
+            label_names = anchors.names + ["(several services)"]
+            names = pa.array(label_names + [None], pa.string())
+            code = np.where(code >= 0, code, np.where(code == -2, len(anchors.names), len(anchors.names) + 1))
+            label = names.take(pa.array(code.astype(np.int64)))
+            w.array("arr_label_code", "label-code",
+                    np.where(code < len(label_names), code, -1).astype(np.int32))
+        w.parquet("clusters_file", "clusters", lambda: pa.table({
+            "cluster_id": cluster_ids.astype(np.int64), "n_addresses": n_addrs, "n_txs": acc[:, S_TXS],
+            "balance": acc[:, S_BALANCE], "total_received": acc[:, S_RECEIVED],
+            "first_height": pa.array(acc[:, S_FIRST], mask=acc[:, S_FIRST] < 0),
+            "last_height": pa.array(acc[:, S_LAST], mask=acc[:, S_LAST] < 0),
+            "label": label}))
+        # the figures again as arrays, so `cluster show` reads one cluster's without SQL
+        for col, name in ((S_TXS, "n_txs"), (S_BALANCE, "balance"), (S_RECEIVED, "received"),
+                          (S_FIRST, "first_height"), (S_LAST, "last_height")):
+            w.array(f"arr_stat_{name}", f"stat-{name}", np.ascontiguousarray(acc[:, col]))
+        incidence_job.result()
+    finally:
+        pool.shutdown(wait=True)
     t = phase("cluster figures", t)
     done = w.results()
+    if stream is not None:
+        done["evidence"], segment = stream.finish(sev)
+        if segment is not None:
+            done["evidence_segment"] = segment
     evidence = done["evidence"]
     phase("write files", t)
 
@@ -209,6 +280,7 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
         "clusters_file": done["clusters_file"],
         "label_names": label_names,
     }
+    n_ev = (prev_ev["a"]["length"] if prev_ev else 0) + sev["a"].shape[0] + pev["a"].shape[0]
     big = int(np.argmax(n_addrs)) if n_cl else -1
     entry["report"] = {
         "clusters": n_cl,

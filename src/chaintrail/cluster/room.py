@@ -108,23 +108,55 @@ def load_array(root: Path, spec: dict) -> np.ndarray:
     return np.array(read_array(root, spec))
 
 
+def _parquet_options(schema: pa.Schema) -> dict:
+    """How the room writes Parquet: zstd level 1; dictionary encoding only for text (on the id
+    and value columns, millions of distinct values, it costs a third of the write time and makes
+    the files larger); integer columns delta-encoded (ids in order shrink to almost nothing
+    before zstd sees them, which halves the write time, and the files are no larger)."""
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    delta = {f.name: "DELTA_BINARY_PACKED" for f in schema if pa.types.is_integer(f.type)}
+    return {"compression": "zstd", "compression_level": 1, "write_statistics": True,
+            "use_dictionary": text or False, "column_encoding": delta or None}
+
+
 def write_parquet(root: Path, name: str, tag: str, table: pa.Table, row_group: int = 1 << 20,
                   sort: str | None = None) -> str:
-    """Write a Parquet file of the room (zstd level 1); returns its path relative to the store."""
+    """Write a Parquet file of the room; returns its path relative to the store."""
     rel = f"{DIR}/{name}-{tag}.parquet"
     (root / DIR).mkdir(parents=True, exist_ok=True)
     if sort:
         table = table.sort_by(sort)
-    # dictionary encoding only for text: on the id and value columns (millions of distinct
-    # values) it costs a third of the write time and makes the files larger. Integer columns
-    # are delta-encoded: ids in order shrink to almost nothing before zstd sees them, which
-    # halves the write time (and the files are no larger)
-    text = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-    delta = {f.name: "DELTA_BINARY_PACKED" for f in table.schema if pa.types.is_integer(f.type)}
-    pq.write_table(table, root / rel, compression="zstd", compression_level=1,
-                   row_group_size=row_group, write_statistics=True, use_dictionary=text or False,
-                   column_encoding=delta or None)
+    pq.write_table(table, root / rel, row_group_size=row_group, **_parquet_options(table.schema))
     return rel
+
+
+class ParquetStream:
+    """A Parquet file of the room written piece by piece, cut into the row groups
+    ``write_parquet`` would cut the whole table into (the pieces' rows are carried over until a
+    row group is full)."""
+
+    def __init__(self, root: Path, name: str, tag: str, schema: pa.Schema, row_group: int = 1 << 20):
+        self.rel = f"{DIR}/{name}-{tag}.parquet"
+        (root / DIR).mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(root / self.rel, schema, **_parquet_options(schema))
+        self._rest = schema.empty_table()
+        self._row_group = row_group
+        self._rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        t = pa.concat_tables([self._rest, table]) if self._rest.num_rows else table
+        full = t.num_rows - t.num_rows % self._row_group
+        if full:
+            self._writer.write_table(t.slice(0, full), row_group_size=self._row_group)
+            self._rows += full
+        self._rest = t.slice(full)
+
+    def close(self) -> str:
+        """Write what is left; returns the path relative to the store."""
+        if self._rest.num_rows or not self._rows:  # (an empty table is one empty row group)
+            self._writer.write_table(self._rest, row_group_size=self._row_group)
+        self._writer.close()
+        return self.rel
 
 
 def entry_of(manifest) -> dict | None:

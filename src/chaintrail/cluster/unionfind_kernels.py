@@ -19,9 +19,10 @@ is full, so the caller can grow the buffers and resume.
 During the pass a root's ``parent`` entry holds minus the size of its
 cluster (``encode_roots`` before, ``decode_roots`` after), so one memory
 read tells whether x is a root and how big its cluster is; and the
-``parent`` entries of the inputs of a transaction some steps ahead are
-prefetched. Union-find at 10 M transactions is bound by the latency of
-these random reads, not by the work done.
+``parent`` entries of the inputs of a transaction some steps ahead, and
+those a change event some events ahead will read, are prefetched.
+Union-find at 10 M transactions is bound by the latency of these random
+reads, not by the work done.
 
 Pure-Python twin: ``unionfind_reference``.
 """
@@ -59,6 +60,9 @@ F_CL_MULTI_INPUT = 8  # multi-input unions obey the cannot-link constraints too
 
 #: how many transactions ahead the pass prefetches the parent entries of the inputs
 LOOKAHEAD = 24
+#: how many change events ahead it prefetches the parent entries an event reads (and, half as
+#: far ahead, the entries those point to)
+LOOKAHEAD_EVENTS = 16
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -186,6 +190,27 @@ def _first_input_address(t, tx_first_in, tx_n_in, in_base, in_addr):
     return -1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_entry(parent, x, deep):
+    """Prefetch parent[x] (x >= 0), or with deep the entry parent[x] points to."""
+    if x < 0:
+        return
+    if not deep:
+        prefetch(parent, x)
+    elif parent[x] >= 0:
+        prefetch(parent, parent[x])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_event(parent, t, deep, tx_first_in, tx_n_in, tx_first_out, tx_n_out, in_base, in_addr,
+                    out_address):
+    """Prefetch the parent entries of the addresses a change event of tx t reads (its outputs' and
+    its first input's); deep: the entries those point to (read now: fetched some events ago)."""
+    for o in range(tx_first_out[t], tx_first_out[t] + tx_n_out[t]):
+        _prefetch_entry(parent, out_address[o], deep)
+    _prefetch_entry(parent, _first_input_address(t, tx_first_in, tx_n_in, in_base, in_addr), deep)
+
+
 @njit(cache=True, nogil=True)
 def cluster_pass(end, n_events_due, skip, ev_tx, ev_due, ev_out, ev_support, tx_first_in, tx_n_in,
                  tx_first_out, tx_n_out, in_base, in_addr, out_address, parent, size, svc, cl_head, cl_tail,
@@ -211,6 +236,13 @@ def cluster_pass(end, n_events_due, skip, ev_tx, ev_due, ev_out, ev_support, tx_
                 cur[C_POS] = u
                 cur[C_EVENT] = k
                 return False
+            # what the events ahead will read, fetched while this one is applied
+            if k + LOOKAHEAD_EVENTS < n_events_due:
+                _prefetch_event(parent, ev_tx[k + LOOKAHEAD_EVENTS], False, tx_first_in, tx_n_in,
+                                tx_first_out, tx_n_out, in_base, in_addr, out_address)
+            if k + LOOKAHEAD_EVENTS // 2 < n_events_due:
+                _prefetch_event(parent, ev_tx[k + LOOKAHEAD_EVENTS // 2], True, tx_first_in, tx_n_in,
+                                tx_first_out, tx_n_out, in_base, in_addr, out_address)
             # change event k: link the tx's first input address with its change address
             c = out_address[ev_out[k]]
             a = _first_input_address(t, tx_first_in, tx_n_in, in_base, in_addr)
