@@ -92,12 +92,12 @@ def test_migrations_create_exactly_the_schema(desk_url):
     from chaintrail.desk.schema import metadata
 
     engine = make_engine(desk_url)
-    assert upgrade(engine) == head_revision() == "0003"
+    assert upgrade(engine) == head_revision() == "0004"
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": "desk_alembic_version"})
         diff = [d for d in compare_metadata(ctx, metadata)]
     assert diff == []
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     upgrade(engine)  # idempotent
     engine.dispose()
 

@@ -109,7 +109,8 @@ def append(conn: Connection, at: str, actor: str, action: str, case: str | None 
 def append_many(conn: Connection, rows: list[tuple], batch: int = 20_000,
                 driver: bool | None = None) -> tuple[int, str]:
     """Append many entries (at, actor, action, case, subject, reason, details) in one go (the
-    chain hashed in one pass, the rows inserted in bulk: ``bulk.insert_rows``)."""
+    chain hashed in one pass, the rows inserted in bulk: ``bulk.insert_rows``); details are a
+    dict or already their canonical JSON (``canonical_details``), as text."""
     seq, prev = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
                              .where(audit_head.c.id == 1).with_for_update()).one()
     seq = int(seq)
@@ -117,7 +118,7 @@ def append_many(conn: Connection, rows: list[tuple], batch: int = 20_000,
     buf: list[tuple] = []
     for at, actor, action, case, subject, reason, details in rows:
         seq += 1
-        dj = canonical_details(details)
+        dj = details if type(details) is str else canonical_details(details)
         h = sha(fromhex(prev) + canonical_entry(seq, at, actor, action, case, subject, reason,
                                                 dj).encode()).hexdigest()
         buf.append((seq, at, actor, action, case, subject, reason, dj, prev, h))

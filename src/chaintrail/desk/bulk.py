@@ -12,7 +12,8 @@ else read back by a unique column."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Date, Table, func, insert, select
 from sqlalchemy.engine import Connection
@@ -26,8 +27,36 @@ def fast(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def _date_text(v):
-    return v.isoformat() if isinstance(v, dt.date) else v
+@contextmanager
+def page_cache(conn: Connection, mb: int) -> Iterator[None]:
+    """SQLite: a page cache of at least `mb` MB on this connection for the block's duration
+    (a big write's index pages stay in memory); the setting is restored after. Elsewhere, or
+    with `mb` 0, nothing changes. Durability is untouched: the cache holds pages until the
+    transaction writes them, as before."""
+    if not mb or conn.dialect.name != "sqlite":
+        yield
+        return
+    before = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())  # < 0: in KiB
+    if -before >= mb * 1024:
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(mb) * 1024}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={before}")
+
+
+def _dates_as_text(row: tuple, dates: list[int]) -> tuple:
+    """The row with its date values at `dates` as ISO text (what SQLAlchemy's Date stores)."""
+    out = None
+    for j in dates:
+        v = row[j]
+        if isinstance(v, dt.date):
+            if out is None:
+                out = list(row)
+            out[j] = v.isoformat()
+    return row if out is None else tuple(out)
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple],
@@ -50,7 +79,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     for i in range(0, len(rows), BATCH):
         part = rows[i:i + BATCH]
         if dates:
-            part = [tuple(_date_text(v) if j in dates else v for j, v in enumerate(r)) for r in part]
+            part = [_dates_as_text(r, dates) for r in part]
         conn.exec_driver_sql(sql, list(part))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 NAMING = {"ix": "ix_%(table_name)s_%(column_0_name)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -102,6 +103,8 @@ case_customers = Table(
     Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.id"), primary_key=True),
 )
+# a customer's cases (the monitor finds each alerted customer's open monitoring case)
+Index("ix_case_customers_customer_id", case_customers.c.customer_id)
 
 requests = Table(
     "requests", metadata,
@@ -337,7 +340,10 @@ monitor_outbox = Table(
     Column("id", Integer, primary_key=True),
     Column("alert_id", Integer, ForeignKey("monitor_alerts.id"), nullable=False, index=True),
     Column("event", String(32), nullable=False),  # alert.created | alert.abandoned | alert.updated
+    # the body posted (canonical JSON); with_evidence: the body's fields only, and the body posted
+    # is them with the alert's evidence added under "evidence" (written once, in the alert)
     Column("payload", Text, nullable=False),
+    Column("with_evidence", Boolean, nullable=False, server_default=false()),
     Column("status", String(16), nullable=False),  # pending | delivered | dead
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", TS, nullable=False),

@@ -5,7 +5,10 @@ after that answer. A crash between the post and the mark means the event is
 posted again after the restart: delivery is at least once, and receivers
 drop repeats by the ``X-Chaintrail-Delivery`` id (the outbox row id, stable
 across retries). With a secret, ``X-Chaintrail-Signature`` is the
-HMAC-SHA256 of the body."""
+HMAC-SHA256 of the body. An event written with its evidence by reference
+(``with_evidence``: the outbox keeps the other fields) is posted with the
+alert's evidence added, the same bytes as a body that embedded it (the
+evidence never changes once stored)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
 
 from chaintrail.desk import audit as audit_mod
-from chaintrail.desk.schema import monitor_outbox
+from chaintrail.desk.schema import monitor_alerts, monitor_outbox
+from chaintrail.monitor.alerts import with_evidence
 
 MAX_ATTEMPTS = 8
 BACKOFF = 2.0  # seconds before the second attempt; doubles, capped at one hour
@@ -46,6 +50,32 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def event_body(payload: str, evidence_added: bool, evidence: str | None) -> str:
+    """The body posted for an outbox row: its payload, with the alert's evidence added when the
+    row keeps it by reference."""
+    return with_evidence(payload, evidence) if evidence_added else payload
+
+
+def event_bodies(engine: Engine, ids: list[int]) -> dict[int, str]:
+    """The bodies the outbox rows `ids` post (for a reader of the outbox: what was sent)."""
+    out: dict[int, str] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(ids), 500):
+            for oid, body, added, ev in conn.execute(_with_evidence_query().where(
+                    monitor_outbox.c.id.in_(ids[i:i + 500]))):
+                out[oid] = event_body(body, added, ev)
+    return out
+
+
+def _with_evidence_query():
+    """Outbox rows (id, payload, with_evidence, the alert's evidence when kept by reference)."""
+    return (select(monitor_outbox.c.id, monitor_outbox.c.payload, monitor_outbox.c.with_evidence,
+                   monitor_alerts.c.evidence)
+            .select_from(monitor_outbox.outerjoin(monitor_alerts, and_(
+                monitor_alerts.c.id == monitor_outbox.c.alert_id,
+                monitor_outbox.c.with_evidence.is_(True)))))
+
+
 def deliver_pending(engine: Engine, url: str, secret: str | None = None, limit: int = 1000,
                     max_attempts: int = MAX_ATTEMPTS, backoff: float = BACKOFF,
                     timeout: float = 10.0, client: httpx.Client | None = None,
@@ -54,16 +84,16 @@ def deliver_pending(engine: Engine, url: str, secret: str | None = None, limit: 
     now = now or dt.datetime.now(dt.timezone.utc)
     rep = DeliveryReport()
     with engine.connect() as conn:
-        rows = conn.execute(select(monitor_outbox.c.id, monitor_outbox.c.event,
-                                   monitor_outbox.c.payload, monitor_outbox.c.attempts)
+        rows = conn.execute(_with_evidence_query()
+                            .add_columns(monitor_outbox.c.event, monitor_outbox.c.attempts)
                             .where(monitor_outbox.c.status == "pending",
                                    monitor_outbox.c.next_attempt_at <= _ts(now))
                             .order_by(monitor_outbox.c.id).limit(limit)).all()
     own = client is None
     client = client or httpx.Client(timeout=timeout, headers={"User-Agent": "chaintrail-monitor"})
     try:
-        for oid, event, body, attempts in rows:
-            data = body.encode()
+        for oid, body, added, evidence, event, attempts in rows:
+            data = event_body(body, added, evidence).encode()
             headers = {"Content-Type": "application/json", "X-Chaintrail-Event": event,
                        "X-Chaintrail-Delivery": str(oid)}
             if secret:

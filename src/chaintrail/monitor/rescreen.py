@@ -11,11 +11,12 @@ one compiled sweep (``reach``) from the new items' coins over the
 transaction graph finds the transactions a trace could link to them within
 the rules' hops (forward for deposits and withdrawals, backward for spends,
 stopping where the traces stop); only the customer transfers of those are
-found and traced (the trace engine, as in live screening, on every core),
-the exposure rules applied in bulk, the evidence of the alerts built in one
-batch, and the alerts stored in one transaction. The result equals
-screening every past transfer one by one (tests hold the two equal): a
-transfer the sweep does not reach has no trace meeting a new item."""
+found and traced (as in live screening, by the trace kernel specialised to
+it, on every core), the exposure rules applied in bulk, the evidence of the
+alerts built from the same traces, and the alerts stored in one
+transaction. The result equals screening every past transfer one by one
+(tests hold the two equal): a transfer the sweep does not reach has no trace
+meeting a new item."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
 from chaintrail.chain import Chain
+from chaintrail.desk import bulk
 from chaintrail.desk.schema import monitor_watch
 from chaintrail.monitor import alerts as alerts_mod
 from chaintrail.monitor.evaluate import exposure_findings
@@ -235,8 +237,8 @@ def rescreen(engine: Engine, screener: Screener, progress=None,
     t = time.perf_counter()
     with engine.begin() as conn:
         rep.alerts = alerts_mod.store_alerts(conn, found_rows, at)
-        for i in range(0, len(new_rows), 20_000):
-            conn.execute(insert(monitor_watch), new_rows[i:i + 20_000])
+        cols = tuple(c.name for c in monitor_watch.columns)
+        bulk.insert_rows(conn, monitor_watch, cols, [tuple(r[c] for c in cols) for r in new_rows])
         gone = sorted(removed)
         for i in range(0, len(gone), 500):
             conn.execute(delete(monitor_watch).where(monitor_watch.c.key.in_(gone[i:i + 500])))
