@@ -100,7 +100,8 @@ for k in range(reps):
     t = time.perf_counter()
     rep = rescreen(desk.engine, sc)
     sec = time.perf_counter() - t
-    runs.append({"seconds": sec, **rep.to_dict(), "snapshot_without": removed,
+    info = rep.to_dict()
+    runs.append({**info, "seconds": sec, "steps": info["seconds"], "snapshot_without": removed,
                  "load_1min": os.getloadavg()[0]})
     rep.alerts = []
 with desk.engine.connect() as conn:

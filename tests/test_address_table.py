@@ -139,8 +139,8 @@ def test_known_address_runs_match_a_dictionary(pairs, queries):
 
     from chaintrail.store.known_addresses import KnownAddresses
     from chaintrail.store.known_addresses_kernels import (
-        find_in_run,
         find_reference,
+        find_sorted,
         merge_runs,
         merge_runs_reference,
     )
@@ -169,5 +169,6 @@ def test_known_address_runs_match_a_dictionary(pairs, queries):
     assert [x.tolist() for x in out] == list(merge_runs_reference(ha[o1], hb[o1], ids[o1],
                                                                   ha[o2], hb[o2], ids[o2]))
     found = np.full(len(queries), -1, np.int64)
-    find_in_run(qa, qb, *out, found)
-    assert found.tolist() == truth
+    order = np.argsort(qa, kind="stable")
+    find_sorted(qa[order], qb[order], *out, found)
+    assert found.tolist() == [truth[j] for j in order]

@@ -144,7 +144,7 @@ def extend_from_outputs(root: Path, addr_segs: list[Segment], gathered: OutputAd
         return None, np.full(g.n, -1, np.int64)
     ids = np.full(g.count, -1, np.int64)
     if known is not None:
-        ids = known.find(g._ka[:g.count], g._kb[:g.count])
+        ids = known.assign(g._ka[:g.count], g._kb[:g.count], first_id)
     elif any(s.rows for s in addr_segs):
         cand = pa.concat_tables(g._firsts)  # one row per number, in order (no copy)
         con = connect(temp_dir=root / "state" / ("duck-" + uuid.uuid4().hex[:8]), memory_limit="2GB")
@@ -157,10 +157,10 @@ def extend_from_outputs(root: Path, addr_segs: list[Segment], gathered: OutputAd
             con.close()
         del cand
         ids[np.asarray(hits["i"], np.int64)] = np.asarray(hits["address_id"], np.int64)
-    new = ids < 0
-    ids[new] = np.arange(first_id, first_id + int(np.count_nonzero(new)), dtype=np.int64)
-    if known is not None:
-        known.add(g._ka[:g.count][new], g._kb[:g.count][new], ids[new])
+    if known is None:
+        unseen = ids < 0
+        ids[unseen] = np.arange(first_id, first_id + int(np.count_nonzero(unseen)), dtype=np.int64)
+    new = ids >= first_id  # stored addresses have lower ids
     number = np.concatenate(g._number)
     g._number.clear()
     out_address = np.where(number >= 0, ids[np.maximum(number, 0)], -1)

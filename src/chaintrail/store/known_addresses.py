@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chaintrail.store.known_addresses_kernels import find_in_run, merge_runs
+from chaintrail.store.known_addresses_kernels import find_sorted, merge_runs
 
 
 class _Run:
@@ -63,23 +63,43 @@ class KnownAddresses:
 
     def find(self, ha: np.ndarray, hb: np.ndarray) -> np.ndarray:
         """The address id of each (hash A, hash B); -1 where the address is not known."""
-        ha = np.ascontiguousarray(ha, np.uint64)
-        hb = np.ascontiguousarray(hb, np.uint64)
-        out = np.full(ha.shape[0], -1, np.int64)
-        for key, key2, ids in ([self.base] if self.base else []) + [(r.a, r.b, r.i) for r in self.runs]:
-            find_in_run(ha, hb, key, key2, ids, out)
+        order = np.argsort(np.asarray(ha, np.uint64))
+        out = np.empty(order.shape[0], np.int64)
+        out[order] = self._find_sorted(np.asarray(ha, np.uint64)[order], np.asarray(hb, np.uint64)[order])
         return out
 
     def add(self, ha: np.ndarray, hb: np.ndarray, ids: np.ndarray) -> None:
-        """Take the addresses a commit added (none of them known before) as known."""
-        n = int(np.asarray(ids).shape[0])
-        if n == 0:
-            return
+        """Take these addresses (none of them known before) as known, with their ids."""
         order = np.argsort(np.asarray(ha, np.uint64))  # equal hash A: any order (find scans them)
-        run = _Run(self.folder / uuid.uuid4().hex[:8], n)
-        run.a[:] = np.asarray(ha, np.uint64)[order]
-        run.b[:] = np.asarray(hb, np.uint64)[order]
-        run.i[:] = np.asarray(ids, np.int64)[order]
+        self._add_sorted(np.asarray(ha, np.uint64)[order], np.asarray(hb, np.uint64)[order],
+                         np.asarray(ids, np.int64)[order])
+
+    def assign(self, ha: np.ndarray, hb: np.ndarray, first_id: int) -> np.ndarray:
+        """Ids of these distinct addresses: a known one's id, else new ids from first_id in the
+        order given; the new ones become known (one sort for both)."""
+        order = np.argsort(np.asarray(ha, np.uint64))
+        qa, qb = np.asarray(ha, np.uint64)[order], np.asarray(hb, np.uint64)[order]
+        found = self._find_sorted(qa, qb)
+        ids = np.empty(order.shape[0], np.int64)
+        ids[order] = found
+        new = ids < 0
+        ids[new] = np.arange(first_id, first_id + int(np.count_nonzero(new)), dtype=np.int64)
+        fresh = found < 0
+        self._add_sorted(qa[fresh], qb[fresh], ids[order[fresh]])
+        return ids
+
+    def _find_sorted(self, qa: np.ndarray, qb: np.ndarray) -> np.ndarray:
+        found = np.full(qa.shape[0], -1, np.int64)
+        for key, key2, ids in ([self.base] if self.base else []) + [(r.a, r.b, r.i) for r in self.runs]:
+            find_sorted(qa, qb, key, key2, ids, found)
+        return found
+
+    def _add_sorted(self, a: np.ndarray, b: np.ndarray, i: np.ndarray) -> None:
+        """A run of entries sorted by hash A; younger runs merged into older ones as they grow."""
+        if a.shape[0] == 0:
+            return
+        run = _Run(self.folder / uuid.uuid4().hex[:8], a.shape[0])
+        run.a[:], run.b[:], run.i[:] = a, b, i
         self.runs.append(run)
         while len(self.runs) > 1 and self.runs[-2].n <= 2 * self.runs[-1].n:
             young = self.runs.pop()

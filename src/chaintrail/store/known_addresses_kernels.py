@@ -1,5 +1,6 @@
 """Sorted runs of (hash A, hash B, address id), as ``known_addresses`` keeps
-them: merging two runs into one, and finding the ids of queries in a run. Runs are sorted by hash A only; entries sharing a hash A (a
+them: merging two runs into one, and finding the ids of queries (sorted by hash A)
+in a run. Runs are sorted by hash A only; entries sharing a hash A (a
 collision of the first hash) sit side by side and are told apart by hash B.
 Plain twins below, used by the tests."""
 
@@ -44,26 +45,34 @@ def merge_runs(a1, b1, i1, a2, b2, i2, oa, ob, oi):
 
 
 @njit(cache=True, nogil=True)
-def find_in_run(qa, qb, key, key2, ids, out):
-    """out[j] = the id of (qa[j], qb[j]) in the run, where it is there (out is left as it was
-    elsewhere): a binary search per query (queries in any order)."""
+def find_sorted(qa, qb, key, key2, ids, out):
+    """For queries sorted by hash A: out[j] = the id of (qa[j], qb[j]) in the run, where it is
+    there (out is left as it was elsewhere). Each search gallops on from the previous query's
+    place, so the run is read forward, near where the last search ended."""
     n = key.shape[0]
+    p = 0
     for j in range(qa.shape[0]):
         a = qa[j]
-        lo = 0
-        hi = n
-        while lo < hi:  # first place with key >= a
-            mid = (lo + hi) >> 1
-            if key[mid] < a:
-                lo = mid + 1
-            else:
-                hi = mid
-        p = lo
-        while p < n and key[p] == a:
-            if key2[p] == qb[j]:
-                out[j] = ids[p]
+        if p < n and key[p] < a:  # every key before p is below a: gallop, then bisect
+            step = 1
+            while p + step < n and key[p + step] < a:
+                p += step
+                step *= 2
+            lo = p + 1
+            hi = min(p + step, n)
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if key[mid] < a:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            p = lo
+        q = p
+        while q < n and key[q] == a:
+            if key2[q] == qb[j]:
+                out[j] = ids[q]
                 break
-            p += 1
+            q += 1
 
 
 def merge_runs_reference(a1, b1, i1, a2, b2, i2) -> tuple[list[int], list[int], list[int]]:
