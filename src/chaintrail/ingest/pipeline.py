@@ -36,7 +36,6 @@ from chaintrail.ingest.utxo import UtxoSet
 from chaintrail.sources.base import BlockLocation, RawBlock
 from chaintrail.store.address_index import OutputAddresses, extend_addresses, extend_from_outputs
 from chaintrail.store.index_feed import IndexFeed
-from chaintrail.store.known_addresses import KnownAddresses
 from chaintrail.store.manifest import Manifest
 from chaintrail.store.segments import SegmentWriter, merge_tail
 from chaintrail.store.store import Store
@@ -124,9 +123,6 @@ class Ingester:
         self.gathered: OutputAddresses | None = OutputAddresses(self.addr_watermark)
         # the analysis arrays, appended as batches are written (None when the index lags)
         self.feed: IndexFeed | None = None
-        # the stored addresses by their hashes, while the feed is open (the index's lookup and
-        # what this run added): a commit looks its addresses up there
-        self.known: KnownAddresses | None = None
         self._open_feed()
         self.plan: ChainPlan | None = None
 
@@ -136,23 +132,14 @@ class Ingester:
             return
         m = self.store.manifest
         self.feed = None
-        self._close_known()
         if self.writers is None and self.counts == m.counts and self.addr_watermark == self.counts["outputs"]:
             self.feed = IndexFeed.open(self.store)
         self.store.index_feed = self.feed
-        if self.feed is not None:
-            self.known = KnownAddresses.from_index(self.store.root, self.feed.entry, self.counts["addresses"])
-
-    def _close_known(self) -> None:
-        if self.known is not None:
-            self.known.close()
-        self.known = None
 
     def _drop_feed(self) -> None:
         if self.feed is not None:
             self.feed.discard()
         self.feed = self.store.index_feed = None
-        self._close_known()
 
     # --- what the store holds ------------------------------------------------
     def _load_applied(self) -> list[AppliedBlock]:
@@ -435,8 +422,7 @@ class Ingester:
                 self._drop_feed()
                 feed = None
             new_addr, out_address = extend_from_outputs(root, addr_segs, g, self.counts["addresses"],
-                                                         feed.add_address_rows if feed else None,
-                                                         self.known if feed else None)
+                                                         feed.add_address_rows if feed else None)
             if feed is not None:
                 feed.add_out_address(out_address)
         else:
@@ -471,8 +457,7 @@ class Ingester:
             extra=dict(m.extra),
         )
         feeding = self.feed is not None and not self.feed.consumed
-        keep = (self.feed.files() | ({self.known.rel} if self.known else set())) if feeding else None
-        self.store.commit(new, keep=keep)
+        self.store.commit(new, keep=self.feed.files() if feeding else None)
         self.report.timed("commit", t0)
         self._last_commit = time.monotonic()
         self.report.commits += 1

@@ -9,9 +9,7 @@ During an ingest the outputs come from memory: ``OutputAddresses`` gathers
 them from the tables the writer thread builds (hashing each address once,
 keeping the strings only of addresses new to their batch), and
 ``extend_from_outputs`` also gives the address id of every output, which
-the analysis arrays need; while the ingest feeds the index, the stored
-addresses are found by their hashes (``known_addresses``) instead of
-DuckDB. ``extend_addresses`` reads them back from the
+the analysis arrays need. ``extend_addresses`` reads them back from the
 segments instead (after a rollback, or for any other writer)."""
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ import pyarrow.parquet as pq
 
 from chaintrail.store.duck import connect
 from chaintrail.store.first_seen_kernels import fill_slots, first_occurrences, number_strings
-from chaintrail.store.known_addresses import KnownAddresses
 from chaintrail.store.manifest import Segment
 from chaintrail.store.schema import ADDRESSES
 from chaintrail.store.segments import SegmentWriter, write_table_segment
@@ -131,36 +128,30 @@ RowsFn = Callable[[pa.Table, tuple[np.ndarray, np.ndarray]], None]
 
 
 def extend_from_outputs(root: Path, addr_segs: list[Segment], gathered: OutputAddresses,
-                        first_id: int, on_rows: RowsFn | None = None,
-                        known: KnownAddresses | None = None) -> tuple[Segment | None, np.ndarray]:
+                        first_id: int, on_rows: RowsFn | None = None
+                        ) -> tuple[Segment | None, np.ndarray]:
     """As ``extend_addresses`` for the gathered outputs (which it empties); also the address
     id of every gathered output (-1 where it has none). Written a gathered batch at a time
     (one row group each), each part handed to `on_rows` with the two string hashes of its
-    addresses, so the memory this takes is that of one part. With `known` (the addresses the
-    store holds, by their hashes) the stored addresses are looked up there, and the new ones
-    added to it; else they are joined against the stored segments."""
+    addresses, so the memory this takes is that of one part."""
     g = gathered
     if g.count == 0:
         return None, np.full(g.n, -1, np.int64)
     ids = np.full(g.count, -1, np.int64)
-    if known is not None:
-        ids = known.assign(g._ka[:g.count], g._kb[:g.count], first_id)
-    elif any(s.rows for s in addr_segs):
+    if any(s.rows for s in addr_segs):
         cand = pa.concat_tables(g._firsts)  # one row per number, in order (no copy)
         con = connect(temp_dir=root / "state" / ("duck-" + uuid.uuid4().hex[:8]), memory_limit="2GB")
         try:
             con.register("cand", pa.table({"address": cand["address"],
                                            "i": pa.array(np.arange(g.count, dtype=np.int64))}))
-            hits = con.sql(f"""SELECT c.i, e.address_id FROM read_parquet({_files(root, addr_segs)}) e
-                               JOIN cand c USING (address)""").fetchnumpy()
+            known = con.sql(f"""SELECT c.i, e.address_id FROM read_parquet({_files(root, addr_segs)}) e
+                                JOIN cand c USING (address)""").fetchnumpy()
         finally:
             con.close()
         del cand
-        ids[np.asarray(hits["i"], np.int64)] = np.asarray(hits["address_id"], np.int64)
-    if known is None:
-        unseen = ids < 0
-        ids[unseen] = np.arange(first_id, first_id + int(np.count_nonzero(unseen)), dtype=np.int64)
-    new = ids >= first_id  # stored addresses have lower ids
+        ids[np.asarray(known["i"], np.int64)] = np.asarray(known["address_id"], np.int64)
+    new = ids < 0
+    ids[new] = np.arange(first_id, first_id + int(np.count_nonzero(new)), dtype=np.int64)
     number = np.concatenate(g._number)
     g._number.clear()
     out_address = np.where(number >= 0, ids[np.maximum(number, 0)], -1)
