@@ -1389,6 +1389,35 @@ def b_tx0(ctx, h):
 
 
 @njit(cache=True, nogil=True)
+def whirlpool_entrants(ctx, h, attempt, idx, p, got_new, got_remix, upto):
+    """Add premix outputs of new Samourai entrants to a Whirlpool mix until it has `upto`
+    participants (80 tries); each entrant's postmix wallet, role and premix wallet go to SCR
+    after the ones already in. Returns the new count of entrants."""
+    U = ctx.U
+    W = ctx.W
+    S = ctx.SCR
+    for _ in range(80):
+        if got_new + got_remix >= upto:
+            break
+        u = pick_soft(ctx, S_SAMOURAI, h, 1, False)
+        if u < 0:
+            break
+        pre = W[u, W_LINK]
+        if W[pre, W_MARK] == attempt:
+            continue
+        s = find_utxo(ctx, pre, h, attempt, F_PREMIX, STYPE_ANY, idx, p)
+        if s < 0 or U[s, U_VALUE] > p + 110_000:
+            continue
+        W[pre, W_MARK] = attempt
+        add_input(ctx, s, attempt, SEQ_FINAL, False)
+        S[got_new + got_remix, 0] = W[u, W_LINK2]
+        S[got_new + got_remix, 1] = PR_PARTICIPANT
+        S[got_new + got_remix, 2] = pre
+        got_new += 1
+    return got_new
+
+
+@njit(cache=True, nogil=True)
 def b_whirlpool(ctx, h):
     """A Whirlpool mix: 5 (sometimes up to 8) inputs, as many outputs of exactly the pool size."""
     C = ctx.C
@@ -1409,27 +1438,9 @@ def b_whirlpool(ctx, h):
     if rand01(rng) < 0.15:
         total = 6 + randint(rng, 3)
     n_new = 2 if rand01(rng) < 0.7 else 3
-    got_new = 0
+    # participants are stored in SCR: wallet (postmix destination), role, wallet spent from
+    got_new = whirlpool_entrants(ctx, h, attempt, idx, p, 0, 0, n_new)
     got_remix = 0
-    # participants are stored in SCR: wallet (postmix destination), role
-    for _ in range(80):
-        if got_new >= n_new:
-            break
-        u = pick_soft(ctx, S_SAMOURAI, h, 1, False)
-        if u < 0:
-            break
-        pre = W[u, W_LINK]
-        if W[pre, W_MARK] == attempt:
-            continue
-        s = find_utxo(ctx, pre, h, attempt, F_PREMIX, STYPE_ANY, idx, p)
-        if s < 0 or U[s, U_VALUE] > p + 110_000:
-            continue
-        W[pre, W_MARK] = attempt
-        add_input(ctx, s, attempt, SEQ_FINAL, False)
-        S[got_new + got_remix, 0] = W[u, W_LINK2]
-        S[got_new + got_remix, 1] = PR_PARTICIPANT
-        S[got_new + got_remix, 2] = pre
-        got_new += 1
     if got_new < 2:
         abort(ctx, in0, out0)
         return -1
@@ -1452,24 +1463,7 @@ def b_whirlpool(ctx, h):
         S[got_new + got_remix, 2] = post
         got_remix += 1
     # a young pool without remix liquidity mixes new entrants only (its genesis mixes)
-    for _ in range(80):
-        if got_new + got_remix >= 5:
-            break
-        u = pick_soft(ctx, S_SAMOURAI, h, 1, False)
-        if u < 0:
-            break
-        pre = W[u, W_LINK]
-        if W[pre, W_MARK] == attempt:
-            continue
-        s = find_utxo(ctx, pre, h, attempt, F_PREMIX, STYPE_ANY, idx, p)
-        if s < 0 or U[s, U_VALUE] > p + 110_000:
-            continue
-        W[pre, W_MARK] = attempt
-        add_input(ctx, s, attempt, SEQ_FINAL, False)
-        S[got_new + got_remix, 0] = W[u, W_LINK2]
-        S[got_new + got_remix, 1] = PR_PARTICIPANT
-        S[got_new + got_remix, 2] = pre
-        got_new += 1
+    got_new = whirlpool_entrants(ctx, h, attempt, idx, p, got_new, got_remix, 5)
     n = got_new + got_remix
     if n < 5:
         abort(ctx, in0, out0)
