@@ -14,6 +14,7 @@ from chaintrail.chain import open as open_chain
 from chaintrail.ingest import utxo_kernels as UK
 from chaintrail.ingest.parse_batch import parse_batch, validate_batch
 from chaintrail.ingest.utxo import UtxoSet
+from chaintrail.store.manifest import utxo_chain
 
 from conftest import ingest
 from support.chainmaker import random_chain, regtest_genesis, write_blk
@@ -36,6 +37,82 @@ def test_tx_serialize_parse_round_trip(tx):
     if not tx.has_witness:
         assert tx.txid == tx.wtxid and tx.size == tx.stripped_size
     assert tx.weight == 3 * tx.stripped_size + tx.size
+
+
+save_ops = s.lists(s.one_of(
+    s.tuples(s.just("insert"), s.integers(0, 300), s.integers(0, 3)),
+    s.tuples(s.just("delete"), s.integers(0, 300), s.integers(0, 3)),
+    s.tuples(s.just("save"), s.just(0), s.just(0))), max_size=500)
+
+
+@given(save_ops)
+@settings(max_examples=60, deadline=None)
+def test_utxo_saves_read_back_as_the_table(tmp_path_factory, sequence):
+    """Saved after any run of inserts and deletes (deltas, snapshots when rehashed or the
+    deltas grow, chains of both), a state reads back as the very table in memory, and its
+    chain lists exactly the directories it is read from."""
+    root = tmp_path_factory.mktemp("utxo")
+    u = UtxoSet(16)
+    payload = np.zeros((1, 5), np.int64)
+    saved: list[tuple[str, np.ndarray, np.ndarray, int]] = []
+    for n, (op, key, vout) in enumerate(sequence + [("save", 0, 0)]):
+        k0, k1 = np.uint64(key * 0x9E3779B1 % 211), np.uint64(vout)
+        if op == "insert":
+            u.reserve(1)
+            u.count += UK.insert(*u.table(), k0, k1, n, n, 0, payload, 0)
+        elif op == "delete":
+            slot = UK.find(u.keys, k0, k1)
+            if slot >= 0:
+                UK.delete(*u.table(), slot)
+                u.count -= 1
+        else:
+            rel = f"state/utxo-{n}"
+            u.save(root, rel)
+            saved.append((rel, u.keys.copy(), u.vals.copy(), u.count))
+    for rel, keys, vals, count in saved:
+        back = UtxoSet.load(root, rel)
+        assert back.count == count == int((keys[:, 1] != UK.EMPTY).sum())
+        assert np.array_equal(back.keys, keys) and np.array_equal(back.vals, vals)
+        chain = utxo_chain(root, rel)
+        assert chain[-1] == rel and not (root / chain[0] / "slots.npy").exists()
+        assert all((root / d / "slots.npy").exists() for d in chain[1:])
+
+
+def test_utxo_commit_writes_the_slots_written_since_the_last(tmp_path):
+    """A save after a few changes writes those slots only (a delta on the chain); a rehash, or
+    deltas past a quarter of the table, make the next save a whole snapshot again."""
+    u = UtxoSet(64)
+    payload = np.zeros((1, 5), np.int64)
+
+    def put(n: int) -> None:
+        u.reserve(1)
+        u.count += UK.insert(*u.table(), np.uint64(n * 7919), np.uint64(n % 3), n, n, 0, payload, 0)
+
+    for n in range(10):
+        put(n)
+    u.save(tmp_path, "s0")
+    assert utxo_chain(tmp_path, "s0") == ["s0"] and (tmp_path / "s0" / "keys.npy").exists()
+    put(100)
+    u.save(tmp_path, "s1")
+    assert utxo_chain(tmp_path, "s1") == ["s0", "s1"]
+    assert np.load(tmp_path / "s1" / "slots.npy").size == 1
+    slot = UK.find(u.keys, np.uint64(3 * 7919), np.uint64(0))
+    UK.delete(*u.table(), slot)
+    u.count -= 1
+    u.save(tmp_path, "s2")
+    assert utxo_chain(tmp_path, "s2") == ["s0", "s1", "s2"]
+    assert 1 <= np.load(tmp_path / "s2" / "slots.npy").size <= 11
+    for n in range(200, 260):  # past 48 entries: the table doubles
+        put(n)
+    u.save(tmp_path, "s3")
+    assert utxo_chain(tmp_path, "s3") == ["s3"] and u.capacity > 64
+    for n in range(300, 300 + u.capacity // 4 + 1):  # more slots than a quarter of the table
+        u.keys[n % u.capacity, 1] = UK.EMPTY
+        u.dirty[n % u.capacity] = 1
+    u.save(tmp_path, "s4")
+    assert utxo_chain(tmp_path, "s4") == ["s4"]
+    back = UtxoSet.load(tmp_path, "s2")
+    assert back.count == 10 and UK.find(back.keys, np.uint64(100 * 7919), np.uint64(1)) >= 0
 
 
 @given(s.integers(0, 10_000))
@@ -82,18 +159,18 @@ def test_utxo_table_equals_dict(sequence):
     u = UtxoSet(16)
     ref: dict[tuple[int, int], int] = {}
     payload = np.zeros((1, 5), np.int64)
-    keys, vals = u.table()
+    keys, vals, dirty = u.table()
     for n, (op, key, vout) in enumerate(sequence):
         k0 = np.uint64(key * 0x9E3779B1 % 97)  # few distinct home slots: collisions on purpose
         k1 = np.uint64(vout)
         if op == "insert" and (len(ref) < 11 or (key, vout) in ref):
-            UK.insert(keys, vals, k0, k1, n, n, 0, payload, 0)
+            UK.insert(keys, vals, dirty, k0, k1, n, n, 0, payload, 0)
             ref[(key, vout)] = n
         elif op == "delete":
             slot = UK.find(keys, k0, k1)
             assert (slot >= 0) == ((key, vout) in ref)
             if slot >= 0:
-                UK.delete(keys, vals, slot)
+                UK.delete(keys, vals, dirty, slot)
                 del ref[(key, vout)]
         else:
             slot = UK.find(keys, k0, k1)

@@ -102,7 +102,7 @@ class Ingester:
         self.checkpoint_seconds = checkpoint_seconds
         self.progress = progress
         self.index = ChainIndex.load(store.root / m.chain_index) if m.chain_index else ChainIndex()
-        self.utxo = UtxoSet.load(store.root / m.utxo) if m.utxo else UtxoSet()
+        self.utxo = UtxoSet.load(store.root, m.utxo) if m.utxo else UtxoSet()
         self.reader = BlockReader(store.root / "pool")
         self.segments = {t: list(v) for t, v in m.segments.items()}
         self.counts = dict(m.counts)
@@ -441,7 +441,7 @@ class Ingester:
             self.segments[t] = merge_tail(root, t, self.segments[t], MERGE_ROWS)
         tag = uuid.uuid4().hex[:10]
         utxo_dir = f"state/utxo-{tag}"
-        self.utxo.save(root / utxo_dir)
+        self.utxo.save(root, utxo_dir)
         index_file = f"chain/index-{tag}.parquet"
         self.index.save(root / index_file)
         tip = self._tip()

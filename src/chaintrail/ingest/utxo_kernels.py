@@ -10,9 +10,11 @@ each slot's value is one 64-byte row of eight words: output id, value, a
 word packing script type, witness version and payload length, and the
 40-byte address payload, everything an input needs from the output it
 spends. Rows are copied a word at a time (byte loops cost 5x more). Linear probing with backward-shift
-deletion keeps probe runs short without tombstones.
+deletion keeps probe runs short without tombstones. Every kernel that writes
+a slot marks it in a byte array `dirty` of the table's size, so that a
+commit saves only the slots written since the last save (``utxo.UtxoSet``).
 
-The pure-Python twin is ``utxo_reference.ReferenceUtxo``.
+The tests hold the table against a plain dict (``tests/test_properties.py``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def find(keys, k0, k1):
 
 
 @njit(cache=True, nogil=True)
-def insert(keys, vals, k0, k1, oid, value, metaw, payload64, src_row):
+def insert(keys, vals, dirty, k0, k1, oid, value, metaw, payload64, src_row):
     """Insert or overwrite (a duplicate txid replaces the older output, as BIP30-era Core did).
 
     payload64 is the payload array viewed as int64[n, 5]. Returns 1 if a new slot was used.
@@ -69,6 +71,7 @@ def insert(keys, vals, k0, k1, oid, value, metaw, payload64, src_row):
         i = (i + 1) & np.int64(mask)
     keys[i, 0] = k0
     keys[i, 1] = k1
+    dirty[i] = 1
     vals[i, 0] = oid
     vals[i, 1] = value
     vals[i, 2] = metaw
@@ -78,7 +81,7 @@ def insert(keys, vals, k0, k1, oid, value, metaw, payload64, src_row):
 
 
 @njit(cache=True, nogil=True)
-def delete(keys, vals, slot):
+def delete(keys, vals, dirty, slot):
     """Free a slot, shifting later entries of the probe run back into the hole."""
     cap = keys.shape[0]
     mask = np.uint64(cap - 1)
@@ -97,10 +100,12 @@ def delete(keys, vals, slot):
             continue
         keys[i, 0] = keys[j, 0]
         keys[i, 1] = keys[j, 1]
+        dirty[i] = 1
         for m in range(WORDS):
             vals[i, m] = vals[j, m]
         i = j
     keys[i, 1] = EMPTY
+    dirty[i] = 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -116,7 +121,7 @@ def _words_at(buf, off):
 
 
 @njit(cache=True, nogil=True)
-def resolve(keys, vals,
+def resolve(keys, vals, dirty,
             buf, txid, tx_first_in, tx_nin, tx_first_out, tx_nout, tx_coinbase,
             in_prev_off, in_prev_vout,
             out_value, out_stype, out_wver, out_plen, out_payload64, out_spendable, output_id_base,
@@ -161,7 +166,7 @@ def resolve(keys, vals,
                 for m in range(5):
                     in_payload64[j, m] = vals[slot, 3 + m]
                 total += v
-                delete(keys, vals, slot)
+                delete(keys, vals, dirty, slot)
                 added -= 1
             tx_in_value[t] = total if known else -1
         k0, k2 = _words_at(flat_txid, 32 * t)
@@ -169,7 +174,7 @@ def resolve(keys, vals,
         for o in range(fo, fo + tx_nout[t]):
             if out_spendable[o]:
                 k1 = (k2 << np.uint64(32)) | np.uint64(o - fo)
-                added += insert(keys, vals, k0, k1, output_id_base + o, out_value[o],
+                added += insert(keys, vals, dirty, k0, k1, output_id_base + o, out_value[o],
                                 _pack_meta(out_stype, out_wver, out_plen, o), out_payload64, o)
     return added, missing
 
@@ -190,24 +195,24 @@ def rehash(s_keys, s_vals, t_keys, t_vals):
 
 
 @njit(cache=True, nogil=True)
-def remove_keys(keys, vals, k0s, k2s, vouts, oids):
+def remove_keys(keys, vals, dirty, k0s, k2s, vouts, oids):
     """Remove the given outpoints if they still map to the given output ids (reorg undo)."""
     removed = 0
     for n in range(k0s.shape[0]):
         k1 = (np.uint64(k2s[n]) << np.uint64(32)) | np.uint64(vouts[n])
         slot = find(keys, np.uint64(k0s[n]), k1)
         if slot >= 0 and vals[slot, 0] == oids[n]:
-            delete(keys, vals, slot)
+            delete(keys, vals, dirty, slot)
             removed += 1
     return removed
 
 
 @njit(cache=True, nogil=True)
-def insert_many(keys, vals, k0s, k2s, vouts, oids, values, stype, wver, plen, payload64):
+def insert_many(keys, vals, dirty, k0s, k2s, vouts, oids, values, stype, wver, plen, payload64):
     """Insert a list of entries (reorg undo puts spent outputs back). Returns slots newly used."""
     added = 0
     for n in range(k0s.shape[0]):
         k1 = (np.uint64(k2s[n]) << np.uint64(32)) | np.uint64(vouts[n])
-        added += insert(keys, vals, np.uint64(k0s[n]), k1, oids[n], values[n],
+        added += insert(keys, vals, dirty, np.uint64(k0s[n]), k1, oids[n], values[n],
                         _pack_meta(stype, wver, plen, n), payload64, n)
     return added

@@ -325,7 +325,7 @@ def _write_utxo(unspent, target: StoreTarget) -> tuple[str, int]:
                                   (meta & 0xFF).astype(np.uint8), ((meta >> 8) & 0xFF).astype(np.uint8),
                                   ((meta >> 16) & 0xFF).astype(np.uint8), payload.view(np.int64))
     rel = f"state/utxo-{uuid.uuid4().hex[:10]}"
-    u.save(target.root / rel)
+    u.save(target.root, rel)
     return rel, u.count
 
 

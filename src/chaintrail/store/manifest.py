@@ -15,6 +15,8 @@ from chaintrail.errors import StoreError
 SCHEMA_VERSION = 2
 
 MANIFEST = "manifest.json"
+#: the file of a UTXO state directory that lists the directories it is read from
+UTXO_CHAIN = "chain"
 
 
 @dataclass
@@ -68,6 +70,14 @@ class Manifest:
             segs.setdefault(k, [])
         m.segments = segs
         return m
+
+
+def utxo_chain(root: Path, rel: str) -> list[str]:
+    """The directories (relative to `root`) the UTXO state saved as `rel` is read from, oldest
+    first: a snapshot and the deltas after it (``ingest.utxo``); a directory without a chain
+    file is a snapshot on its own."""
+    p = root / rel / UTXO_CHAIN
+    return p.read_text().split() if p.exists() else [rel]
 
 
 def load_manifest(root: Path) -> Manifest | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaintrail.errors import StoreError
-from chaintrail.store.manifest import Manifest, load_manifest, save_manifest
+from chaintrail.store.manifest import Manifest, load_manifest, save_manifest, utxo_chain
 
 if TYPE_CHECKING:  # DuckDB loads on first query: a command that reads only arrays starts faster
     import duckdb
@@ -91,7 +91,7 @@ class Store:
         save_manifest(self.root, manifest)
         self.manifest = manifest
         # files of the previous generation stay one more commit, for readers still using it
-        self.remove_unreferenced(keep=(keep or set()) | previous.files() | _utxo_set(previous))
+        self.remove_unreferenced(keep=(keep or set()) | previous.files() | _utxo_set(self.root, previous))
 
     def commit_extra(self, room: str, entry: dict) -> None:
         """Replace one room's entry of manifest.extra (its files and views), atomically.
@@ -105,7 +105,7 @@ class Store:
 
     def remove_unreferenced(self, keep: set[str] | None = None) -> None:
         """Delete leftovers of interrupted or superseded writes (writer only)."""
-        live = self.manifest.files() | _utxo_set(self.manifest) | (keep or set())
+        live = self.manifest.files() | _utxo_set(self.root, self.manifest) | (keep or set())
         for sub in ("data", "chain", "state", "rooms"):
             base = self.root / sub
             if not base.exists():
@@ -147,5 +147,6 @@ class Store:
         return total
 
 
-def _utxo_set(m: Manifest) -> set[str]:
-    return {m.utxo} if m.utxo else set()
+def _utxo_set(root: Path, m: Manifest) -> set[str]:
+    """The UTXO state directories the manifest needs (its snapshot and deltas)."""
+    return set(utxo_chain(root, m.utxo)) if m.utxo else set()
