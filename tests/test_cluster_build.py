@@ -196,10 +196,11 @@ def test_why_kernel_matches_twin(built):
     rng = np.random.default_rng(2)
     for cid in np.argsort(-sizes)[:8]:
         members = np.nonzero(ids == cid)[0]
+        local = ev.of_cluster(c.dense, int(c.dense[members[0]]), members)
         for _ in range(5):
             x, y = (int(v) for v in rng.choice(members, 2))
-            ref = shortest_path(ev, x, y)
-            got = shortest_path_kernel(x, y, members, ev.start, ev.edges, ea, eb)
+            ref = shortest_path(local, x, y)
+            got = shortest_path_kernel(x, y, members, local.start, local.edges, ea, eb)
             assert ref is not None and len(got) == len(ref)
             at = x
             for j in got:  # a walk from x to y along the edges
@@ -209,8 +210,9 @@ def test_why_kernel_matches_twin(built):
     # addresses of two clusters: not linked
     other = int(np.nonzero(ids != ids[0])[0][0])
     members = np.nonzero(ids == ids[0])[0]
-    assert list(shortest_path_kernel(0, other, members, ev.start, ev.edges, ea, eb)) == [-1]
-    assert shortest_path(ev, 0, other) is None
+    local = ev.of_cluster(c.dense, int(c.dense[0]), members)
+    assert list(shortest_path_kernel(0, other, members, local.start, local.edges, ea, eb)) == [-1]
+    assert shortest_path(local, 0, other) is None
 
 
 def test_views_and_lookups_agree(built):

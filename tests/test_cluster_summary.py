@@ -16,7 +16,6 @@ from chaintrail.cluster.summary_kernels import (
     S_TXS,
     cluster_refs,
     cluster_stats,
-    incidence_csr,
     members_csr,
     stats_table,
 )
@@ -25,6 +24,7 @@ from chaintrail.cluster.summary_reference import (
     incidence_reference,
     members_reference,
 )
+from chaintrail.cluster.why import cluster_incidence
 
 
 def _chain(seed: int, n_tx: int = 300, n_addr: int = 120):
@@ -86,14 +86,19 @@ def test_members_and_incidence_match_the_twin(seed):
     members_csr(c["dense"], c["n_cl"], start, members)
     got = [members[start[k]:start[k + 1]].tolist() for k in range(c["n_cl"])]
     assert got == members_reference(c["dense"], c["n_cl"])
+    # evidence edges join two addresses of one cluster: pairs drawn inside clusters
     rng = np.random.default_rng(seed + 9)
     ea = rng.integers(0, c["n_addr"], 400)
-    eb = rng.integers(0, c["n_addr"], 400)
-    inc_start = np.empty(c["n_addr"] + 1, np.int64)
-    edges = np.empty(800, np.int64)
-    incidence_csr(c["n_addr"], ea, eb, inc_start, edges)
-    got = [edges[inc_start[x]:inc_start[x + 1]].tolist() for x in range(c["n_addr"])]
-    assert got == incidence_reference(c["n_addr"], ea, eb)
+    eb = np.array([rng.choice(got[c["dense"][x]]) for x in ea])
+    ref = incidence_reference(c["n_addr"], ea, eb)
+    n_edges = 0
+    for k in range(c["n_cl"]):
+        members = np.array(got[k], np.int64)
+        start, edges = cluster_incidence(ea, eb, c["dense"][ea], k, members)
+        by_member = [edges[start[p]:start[p + 1]].tolist() for p in range(members.shape[0])]
+        assert by_member == [ref[x] for x in members]
+        n_edges += sum(map(len, by_member))
+    assert n_edges == 2 * ea.shape[0]
 
 
 def test_numbering_matches_a_sequential_scan():

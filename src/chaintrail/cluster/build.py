@@ -40,8 +40,10 @@ STATE_VERSION = 1
 @dataclass
 class Buffers:
     """Output buffers of the clustering pass (evidence edges, refusals), flushed to chunks
-    whenever the pass stops because one is full; each evidence chunk is also handed to
-    `sink` (the ``outputs.EvidenceStream`` that writes it while the pass goes on)."""
+    whenever the pass stops because one is full; each evidence chunk is handed to `sink` when
+    there is one (the ``outputs.EvidenceStream`` that writes it while the pass goes on, and
+    then drops it: the edges are not held twice), else kept. ``n_sunk``: the edges handed to
+    the sink."""
 
     cap: int  # evidence edges per chunk
     cap_ref: int = 1 << 14  # refusals per chunk
@@ -56,6 +58,7 @@ class Buffers:
 
     id_dtype: np.dtype = np.dtype(np.int64)  # of the address ids a and b
     sink: Callable[[dict], None] | None = None
+    n_sunk: int = 0
 
     def allocate(self) -> None:
         c, r, d = self.cap, self.cap_ref, self.id_dtype
@@ -67,9 +70,12 @@ class Buffers:
     def flush(self, cur: np.ndarray) -> None:
         n = int(cur[U.C_NEV])
         if n:
-            self.chunks_ev.append({k: v[:n].copy() for k, v in self.ev.items()})
+            chunk = {k: v[:n].copy() for k, v in self.ev.items()}
             if self.sink is not None:
-                self.sink(self.chunks_ev[-1])
+                self.sink(chunk)
+                self.n_sunk += n
+            else:
+                self.chunks_ev.append(chunk)
         m = int(cur[U.C_NREF])
         if m:
             self.chunks_ref.append({k: v[:m].copy() for k, v in self.ref.items()})
@@ -77,8 +83,9 @@ class Buffers:
         cur[U.C_NREF] = 0
 
     def result(self, which: str) -> dict[str, np.ndarray]:
-        """All records of one kind ("ev" or "ref") in order; the chunks are joined into one
-        (which then replaces them: the records are not held twice)."""
+        """All records of one kind ("ev" or "ref") in order (no evidence edges when they went to
+        the sink); the chunks are joined into one (which then replaces them: the records are not
+        held twice)."""
         chunks = self.chunks_ev if which == "ev" else self.chunks_ref
         keys = ("tx", "a", "b", "kind", "support") if which == "ev" else ("tx", "a", "b", "kind", "reason")
         if not chunks:
@@ -168,8 +175,12 @@ def _init_state(old: dict | None, root, n_addr: int, anchors: Anchors, params: C
         cl = [np.zeros(0, np.int64) for _ in range(5)]
         used = 0
     new = n_addr - n0
-    parent = np.concatenate([parent.astype(idt), np.arange(n0, n_addr, dtype=idt)])
-    size = np.concatenate([size.astype(np.int32), np.ones(new, np.int32)])
+    if n0:
+        parent = np.concatenate([parent.astype(idt), np.arange(n0, n_addr, dtype=idt)])
+        size = np.concatenate([size.astype(np.int32), np.ones(new, np.int32)])
+    else:  # a full build: no copy of a second array as large
+        parent = np.arange(n_addr, dtype=idt)
+        size = np.ones(n_addr, np.int32)
     if anchors.address_id.size or svc.size:
         if svc.size < n0:
             svc = np.full(n0, -1, np.int32)

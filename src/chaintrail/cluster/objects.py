@@ -105,19 +105,24 @@ class Cluster:
         ev = c.evidence()
         text = c.arrays.address_text
         g = nx.MultiGraph(cluster_id=self.cluster_id)
-        for x in self.address_ids(None):
-            g.add_node(text(int(x)))
-            for j in ev.edges[ev.start[x]:ev.start[x + 1]]:
+        members = self.address_ids(None)
+        local = ev.of_cluster(c.dense, self._ref.index, members)
+        n_edges = 0  # (networkx counts a multigraph's edges by walking them all)
+        for p, x in enumerate(members):
+            x = int(x)
+            g.add_node(text(x))
+            for j in local.edges[local.start[p]:local.start[p + 1]]:
                 e = ev.edge(int(j))
                 if e["address_id_a"] != x:  # each edge once, from its first address
                     continue
-                if g.number_of_edges() >= max_edges:
+                if n_edges >= max_edges:
                     g.graph["truncated"] = True
                     return g
                 a, b = text(e["address_id_a"]), text(e["address_id_b"])
                 g.add_edge(a, b, key=int(j), tx_id=e["tx_id"], heuristic=e["heuristic"],
                            change_heuristics=",".join(e["change_heuristics"]),
                            provisional=e["provisional"])
+                n_edges += 1
         g.graph["truncated"] = False
         return g
 

@@ -1,7 +1,7 @@
 """Writing a clustering into the store's ``clusters`` room: the saved
 union-find state, the evidence and refusals, the cluster of every address,
-the per-cluster figures, the members and evidence lookups, the CoinJoin
-verdicts, and the SQL views over them. Files are written by background
+the per-cluster figures, the members lookup, the CoinJoin verdicts, and the
+SQL views over them. Files are written by background
 threads while the next figures are computed."""
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from chaintrail.cluster.summary_kernels import (
     S_TXS,
     cluster_refs,
     cluster_stats,
-    incidence_csr,
     members_csr,
     stats_table,
 )
@@ -130,31 +129,22 @@ def _members(w: R.Writer, dense: np.ndarray, n_cl: int, idt) -> np.ndarray:
     return start
 
 
-def _incidence(w: R.Writer, root, prev_ev: dict | None, sev: dict, pev: dict, n_addr: int) -> None:
-    """The CSR of the evidence edges (earlier builds', settled, provisional) at each address,
-    handed to the writers."""
-    idt = R.id_dtype(n_addr + 1)
-    prev_a = R.read_array(root, prev_ev["a"]) if prev_ev else np.zeros(0, idt)
-    prev_b = R.read_array(root, prev_ev["b"]) if prev_ev else np.zeros(0, idt)
-    ea = np.concatenate([prev_a, sev["a"], pev["a"]])
-    eb = np.concatenate([prev_b, sev["b"], pev["b"]])
-    n_ev = ea.shape[0]
-    inc_start = np.empty(n_addr + 1, R.id_dtype(2 * n_ev + 1))
-    inc_edges = np.empty(2 * n_ev, R.id_dtype(n_ev + 1))
-    incidence_csr(n_addr, ea, eb, inc_start, inc_edges)
-    w.array("arr_inc_start", "inc-start", inc_start)
-    w.array("arr_inc_edges", "inc-edges", inc_edges)
+#: the per-cluster figures kept as arrays (and columns of the clusters table): name -> column
+STAT_COLUMNS = (("n_txs", S_TXS), ("balance", S_BALANCE), ("received", S_RECEIVED),
+                ("first_height", S_FIRST), ("last_height", S_LAST))
 
 
-def _figures(a, facts, dense: np.ndarray, n_cl: int, idt) -> np.ndarray:
-    """The per-cluster figures (``stats_table`` rows)."""
+def _figures(a, facts, dense: np.ndarray, n_cl: int, idt) -> dict[str, np.ndarray]:
+    """The per-cluster figures, one contiguous int64 array each (``STAT_COLUMNS``): the arrays
+    written and the columns of the clusters table (no second copy), the table of rows dropped."""
     out_k = np.empty(a.counts["outputs"], idt)
     in_k = np.empty(facts.addr.shape[0], idt)
     cluster_refs(dense, a.out_address, facts.addr, out_k, in_k)
     acc = stats_table(n_cl)
     cluster_stats(out_k, in_k, acc, a.tx_first_in, a.tx_n_in, a.tx_first_out, a.tx_n_out, a.tx_height,
                   a.out_value, a.out_spent_by)
-    return acc
+    del out_k, in_k
+    return {name: np.ascontiguousarray(acc[:, col]) for name, col in STAT_COLUMNS}
 
 
 def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, codes, known, settled_buf,
@@ -181,7 +171,8 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
         w.array("st_cl_next", "cl-next", state.cl_next[: state.cl_used])
         w.array("st_cl_other", "cl-other", state.cl_other[: state.cl_used])
 
-    # evidence and refusals: settled ones appended, provisional ones rewritten
+    # evidence and refusals: settled ones appended, provisional ones rewritten (the settled
+    # evidence is empty here when the stream wrote it)
     sev, sref = settled_buf.result("ev"), settled_buf.result("ref")
     pev, pref = prov_buf.result("ev"), prov_buf.result("ref")
     prev_ev = prev.get("evidence") if prev else None
@@ -218,17 +209,18 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
     w.array("arr_dense", "dense", dense)
     w.array("arr_cluster_ids", "cluster-ids", cluster_ids)
     w.parquet("address_cluster_file", "address-cluster", lambda: pa.table({
-        "address_id": np.arange(n_addr, dtype=np.int64), "cluster_id": cluster_ids[dense].astype(np.int64)}))
+        "address_id": np.arange(n_addr, dtype=np.int64),
+        "cluster_id": np.take(cluster_ids.astype(np.int64), dense)}))
     t = phase("number clusters", t)
 
-    # the members of each cluster, the evidence at each address and the figures of each
-    # cluster: three independent one-thread kernels run side by side (they release the GIL),
-    # the figures, the longest, on this thread; each result goes to the writers when ready
-    pool = ThreadPoolExecutor(max_workers=2)
+    # the members of each cluster and the figures of each cluster: two independent one-thread
+    # kernels run side by side (they release the GIL), the figures, the longer, on this thread;
+    # each result goes to the writers when ready. (The evidence edges at each address are
+    # found when `cluster why` asks: ``why.cluster_incidence``.)
+    pool = ThreadPoolExecutor(max_workers=1)
     try:
         members_job = pool.submit(_members, w, dense, n_cl, idt)
-        incidence_job = pool.submit(_incidence, w, root, prev_ev, sev, pev, n_addr)
-        acc = _figures(arrays, facts, dense, n_cl, idt)
+        stats = _figures(arrays, facts, dense, n_cl, idt)
         start = members_job.result()
         n_addrs = np.diff(start).astype(np.int64)
         label = pa.nulls(n_cl, pa.string())
@@ -243,16 +235,14 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
             w.array("arr_label_code", "label-code",
                     np.where(code < len(label_names), code, -1).astype(np.int32))
         w.parquet("clusters_file", "clusters", lambda: pa.table({
-            "cluster_id": cluster_ids.astype(np.int64), "n_addresses": n_addrs, "n_txs": acc[:, S_TXS],
-            "balance": acc[:, S_BALANCE], "total_received": acc[:, S_RECEIVED],
-            "first_height": pa.array(acc[:, S_FIRST], mask=acc[:, S_FIRST] < 0),
-            "last_height": pa.array(acc[:, S_LAST], mask=acc[:, S_LAST] < 0),
+            "cluster_id": cluster_ids.astype(np.int64), "n_addresses": n_addrs, "n_txs": stats["n_txs"],
+            "balance": stats["balance"], "total_received": stats["received"],
+            "first_height": pa.array(stats["first_height"], mask=stats["first_height"] < 0),
+            "last_height": pa.array(stats["last_height"], mask=stats["last_height"] < 0),
             "label": label}))
         # the figures again as arrays, so `cluster show` reads one cluster's without SQL
-        for col, name in ((S_TXS, "n_txs"), (S_BALANCE, "balance"), (S_RECEIVED, "received"),
-                          (S_FIRST, "first_height"), (S_LAST, "last_height")):
-            w.array(f"arr_stat_{name}", f"stat-{name}", np.ascontiguousarray(acc[:, col]))
-        incidence_job.result()
+        for name, _ in STAT_COLUMNS:
+            w.array(f"arr_stat_{name}", f"stat-{name}", stats[name])
     finally:
         pool.shutdown(wait=True)
     t = phase("cluster figures", t)
@@ -280,7 +270,8 @@ def write_outputs(store, arrays, facts, prev, params, anchors, state, prov, code
         "clusters_file": done["clusters_file"],
         "label_names": label_names,
     }
-    n_ev = (prev_ev["a"]["length"] if prev_ev else 0) + sev["a"].shape[0] + pev["a"].shape[0]
+    n_ev = ((prev_ev["a"]["length"] if prev_ev else 0) + settled_buf.n_sunk + sev["a"].shape[0]
+            + pev["a"].shape[0])
     big = int(np.argmax(n_addrs)) if n_cl else -1
     entry["report"] = {
         "clusters": n_cl,

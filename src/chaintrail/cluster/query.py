@@ -128,10 +128,13 @@ class Clusters:
         from chaintrail.cluster.why_kernels import shortest_path_kernel
 
         ev = self.evidence()
-        k = int(self.dense[ia])
-        ea, eb = ev.endpoints()
-        found = shortest_path_kernel(ia, ib, np.asarray(self.members[int(self.start[k]):int(self.start[k + 1])]),
-                                     ev.start, ev.edges, ea, eb)
+        if ia == ib:  # one address: no step (and no edges to look up)
+            found = np.zeros(0, np.int64)
+        else:
+            k = int(self.dense[ia])
+            members = np.asarray(self.members[int(self.start[k]):int(self.start[k + 1])])
+            local = ev.of_cluster(self.dense, k, members)
+            found = shortest_path_kernel(ia, ib, members, local.start, local.edges, local.ea, local.eb)
         path = None if (found.shape[0] == 1 and found[0] < 0) else [int(j) for j in found]
         if path is None:  # cannot happen: every union left an edge
             raise StoreError(f"{self.root}: the evidence of cluster {ca} is incomplete")

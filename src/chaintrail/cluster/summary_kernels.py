@@ -1,11 +1,11 @@
-"""Per-cluster figures and the lookup structures of a clustering, as numba
+"""Per-cluster figures and the members lookup of a clustering, as numba
 kernels: each cluster's transactions, balance, received value and height
 range; the members of each cluster (CSR, for paging through huge
-clusters); the evidence edges touching each address (CSR, for
-``cluster why``).
+clusters). (The evidence edges at each address, for ``cluster why``, are
+found when asked: ``why.cluster_incidence``.)
 
 Each kernel runs on one thread and releases the GIL: the build runs the
-three independent ones side by side (``outputs.write_outputs``), so every
+two independent ones side by side (``outputs.write_outputs``), so every
 core works and no row is read twice (splitting one kernel's rows between
 threads made each thread read the whole chain)."""
 
@@ -125,31 +125,3 @@ def members_csr(dense, n_clusters, start, members):
         k = dense[x]
         members[fill[k]] = x
         fill[k] += 1
-
-
-@njit(cache=True, nogil=True)
-def incidence_csr(n_addr, ea, eb, start, edges):
-    """start[x]:start[x+1] of edges = the ids of the evidence edges touching address x, ascending."""
-    start[0] = 0
-    for x in range(n_addr):
-        start[x + 1] = 0
-    m = ea.shape[0]
-    for j in range(m):
-        if j + AHEAD < m:
-            prefetch(start, ea[j + AHEAD] + 1)
-            prefetch(start, eb[j + AHEAD] + 1)
-        start[ea[j] + 1] += 1
-        start[eb[j] + 1] += 1
-    for x in range(n_addr):
-        start[x + 1] += start[x]
-    fill = start[:n_addr].copy()
-    for j in range(m):
-        if j + AHEAD < m:
-            prefetch(fill, ea[j + AHEAD])
-            prefetch(fill, eb[j + AHEAD])
-        a = ea[j]
-        edges[fill[a]] = j
-        fill[a] += 1
-        b = eb[j]
-        edges[fill[b]] = j
-        fill[b] += 1

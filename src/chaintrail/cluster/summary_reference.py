@@ -1,5 +1,6 @@
-"""Pure-Python twin of ``summary_kernels``: the per-cluster figures and the
-members and evidence lookups, written the plain way (for tests)."""
+"""Pure-Python twins of ``summary_kernels`` (the per-cluster figures and the
+members lookup) and of ``why.cluster_incidence`` (the evidence edges at each
+address), written the plain way (for tests)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def members_reference(dense, n_clusters: int) -> list[list[int]]:
 
 
 def incidence_reference(n_addr: int, ea, eb) -> list[list[int]]:
-    """The evidence edges touching every address, ascending."""
+    """The evidence edges touching every address, ascending (the twin of
+    ``why.cluster_incidence``, which finds them for the members of one cluster)."""
     out: list[list[int]] = [[] for _ in range(n_addr)]
     for j, (a, b) in enumerate(zip(ea, eb)):
         out[int(a)].append(j)

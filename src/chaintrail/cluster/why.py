@@ -1,7 +1,14 @@
 """``chaintrail cluster why A B``: the shortest chain of recorded merges that
 links two addresses (breadth-first search over the evidence edges, from
 both ends), or "not linked". Each step names the transaction and the
-heuristic behind it."""
+heuristic behind it.
+
+The evidence edges at each address of the cluster are found when asked
+(``cluster_incidence``: the cluster of every edge, one gather over the edges
+made once per reader, then a scan; a few tenths of a second at 10 M edges),
+not kept by the build: a lookup of every address's edges cost each build two
+passes over every edge and 150 MB of files (at 10 M transactions) for a
+question asked now and then."""
 
 from __future__ import annotations
 
@@ -13,8 +20,24 @@ from chaintrail.cluster import room as R
 from chaintrail.heuristics.codes import EVIDENCE_NAMES, HEURISTIC_NAMES
 
 
+def cluster_incidence(ea: np.ndarray, eb: np.ndarray, edge_cluster: np.ndarray, k: int,
+                      members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The evidence edges of cluster k at each of its members (its sorted addresses): start[p]:
+    start[p+1] of edges = the ids of the edges at members[p], ascending. ea/eb: both addresses of
+    every edge; edge_cluster: the cluster index of every edge (of its addresses: both ends of an
+    edge are in one cluster)."""
+    sel = np.flatnonzero(edge_cluster == k)
+    members = np.asarray(members)
+    pos = np.concatenate([np.searchsorted(members, ea[sel]), np.searchsorted(members, eb[sel])])
+    ids = np.concatenate([sel, sel]).astype(np.int64)
+    order = np.lexsort((ids, pos))
+    start = np.zeros(members.shape[0] + 1, np.int64)
+    np.cumsum(np.bincount(pos, minlength=members.shape[0]), out=start[1:])
+    return start, ids[order]
+
+
 class Evidence:
-    """The evidence edges of a clustering (settled then provisional) and their lookup by address."""
+    """The evidence edges of a clustering (settled then provisional)."""
 
     def __init__(self, root, entry: dict):
         ev, pv = entry["evidence"], entry["provisional"]
@@ -24,8 +47,6 @@ class Evidence:
         self.b = _cat(root, ev["b"], pv["ev_b"])
         self.kind = _cat(root, ev["kind"], pv["ev_kind"])
         self.support = _cat(root, ev["support"], pv["ev_support"])
-        self.start = R.read_array(root, entry["arrays"]["inc_start"])
-        self.edges = R.read_array(root, entry["arrays"]["inc_edges"])
 
     def endpoints(self) -> tuple[np.ndarray, np.ndarray]:
         """Both addresses of every edge as two contiguous arrays (for the kernel; made once)."""
@@ -34,12 +55,15 @@ class Evidence:
                         np.concatenate([np.asarray(self.b.first), np.asarray(self.b.second)]))
         return self._ab
 
-    def neighbours(self, x: int):
-        """(edge id, other address) of every evidence edge at address x."""
-        for j in self.edges[self.start[x]:self.start[x + 1]]:
-            j = int(j)
-            a, b = int(self.a[j]), int(self.b[j])
-            yield j, (b if a == x else a)
+    def of_cluster(self, dense: np.ndarray, k: int, members: np.ndarray) -> ClusterEvidence:
+        """The edges of cluster k (members: its sorted addresses; dense: the cluster index of
+        every address) by member. The cluster of every edge is found once (a gather over the
+        edges) and kept for the next question."""
+        ea, eb = self.endpoints()
+        if getattr(self, "_dense", None) is not dense:
+            self._dense, self._edge_cluster = dense, np.take(np.asarray(dense), ea)
+        start, edges = cluster_incidence(ea, eb, self._edge_cluster, k, members)
+        return ClusterEvidence(np.asarray(members), start, edges, ea, eb)
 
     def edge(self, j: int) -> dict:
         sup = int(self.support[j])
@@ -49,6 +73,24 @@ class Evidence:
             "change_heuristics": [HEURISTIC_NAMES[k] for k in range(len(HEURISTIC_NAMES)) if sup >> k & 1],
             "provisional": j >= self.n_settled,
         }
+
+
+class ClusterEvidence:
+    """The evidence edges of one cluster at each of its members (``cluster_incidence``)."""
+
+    def __init__(self, members: np.ndarray, start: np.ndarray, edges: np.ndarray, ea: np.ndarray,
+                 eb: np.ndarray):
+        self.members, self.start, self.edges, self.ea, self.eb = members, start, edges, ea, eb
+
+    def neighbours(self, x: int):
+        """(edge id, other address) of every evidence edge at address x (none outside the cluster)."""
+        p = int(np.searchsorted(self.members, x))
+        if p >= self.members.shape[0] or int(self.members[p]) != x:
+            return
+        for j in self.edges[self.start[p]:self.start[p + 1]]:
+            j = int(j)
+            a, b = int(self.ea[j]), int(self.eb[j])
+            yield j, (b if a == x else a)
 
 
 class _Lazy:
@@ -66,7 +108,7 @@ def _cat(root, spec_a: dict, spec_b: dict) -> _Lazy:
     return _Lazy(R.read_array(root, spec_a), R.read_array(root, spec_b))
 
 
-def shortest_path(ev: Evidence, src: int, dst: int, max_visits: int | None = None) -> list[int] | None:
+def shortest_path(ev: ClusterEvidence, src: int, dst: int, max_visits: int | None = None) -> list[int] | None:
     """Edge ids of a shortest evidence path from src to dst (None: not linked).
     Searches from both ends, expanding the smaller frontier."""
     if src == dst:

@@ -22,8 +22,9 @@ def _pos(members, x):
 @njit(cache=True, nogil=True)
 def shortest_path_kernel(src, dst, members, inc_start, inc_edges, ea, eb):
     """Edge ids of a shortest evidence path from src to dst, both in the cluster whose sorted
-    addresses are `members` (inc_start/inc_edges: the evidence edges at each address; ea/eb:
-    each edge's two addresses). Empty when src == dst; [-1] when they are not linked."""
+    addresses are `members` (inc_start/inc_edges: the evidence edges at each member, by its
+    position in `members`, see ``why.cluster_incidence``; ea/eb: each edge's two addresses).
+    Empty when src == dst; [-1] when they are not linked."""
     if src == dst:
         return np.zeros(0, np.int64)
     n = members.shape[0]
@@ -33,20 +34,21 @@ def shortest_path_kernel(src, dst, members, inc_start, inc_edges, ea, eb):
     if ps < 0 or pd < 0:
         return np.full(1, -1, np.int64)
     via[ps] = -1
-    queue[0] = src
+    queue[0] = ps  # positions in members
     head, tail = 0, 1
     found = False
     while head < tail and not found:
-        x = queue[head]
+        px = queue[head]
+        x = members[px]
         head += 1
-        for j in range(inc_start[x], inc_start[x + 1]):
+        for j in range(inc_start[px], inc_start[px + 1]):
             e = inc_edges[j]
             y = eb[e] if ea[e] == x else ea[e]
             py = _pos(members, y)
             if py < 0 or via[py] != -2:
                 continue
             via[py] = e
-            queue[tail] = y
+            queue[tail] = py
             tail += 1
             if y == dst:
                 found = True
