@@ -89,3 +89,21 @@ def eco_api(eco):
     client = Api(create_app(eco["store"]))
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def monitor_env(tmp_path_factory):
+    """The monitoring tests' simulated economy, store and tags (``support.monitor_env``)."""
+    from support.monitor_env import build
+
+    return build(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def monitor_chain(monitor_env):
+    """A read-only handle on the monitoring tests' store."""
+    from chaintrail.chain import open as open_chain
+
+    chain = open_chain(monitor_env.store)
+    yield chain
+    chain.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chaintrail.chain import open as open_chain
 from chaintrail.monitor import exposure as exposure_mod
 from chaintrail.monitor import haircut_kernels as hk
 from chaintrail.monitor.evidence_kernels import screen_hits
@@ -29,24 +28,10 @@ from chaintrail.trace.engine import chain_arrays
 from chaintrail.trace.flow_kernels import entity_code, propagate
 from chaintrail.trace.policies import BACKWARD, FORWARD, HAIRCUT
 
-from support.monitor_env import build
-
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return build(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def chain(env):
-    ch = open_chain(env.store)
-    yield ch
-    ch.close()
-
-
-@pytest.fixture(scope="module")
-def watch(chain):
-    return watch_of(chain)
+def watch(monitor_chain):
+    return watch_of(monitor_chain)
 
 
 def _transfers(chain, watch) -> Transfers:
@@ -107,18 +92,18 @@ def _transfers(chain, watch) -> Transfers:
 
 
 @pytest.fixture(scope="module")
-def transfers(chain, watch):
-    return _transfers(chain, watch)
+def transfers(monitor_chain, watch):
+    return _transfers(monitor_chain, watch)
 
 
-def test_output_entities_are_the_engines_lookup(chain, watch):
+def test_output_entities_are_the_engines_lookup(monitor_chain, watch):
     args = watch.resolver.kernel_args()
-    out_address = chain_arrays(chain)[8]
-    table = output_entities(chain, watch)
+    out_address = chain_arrays(monitor_chain)[8]
+    table = output_entities(monitor_chain, watch)
     want = np.array([entity_code(o, out_address, *args) for o in range(out_address.size)],
                     np.int32)
     assert (table == want).all() and (want >= 0).sum() > 100 and (out_address < 0).any()
-    assert output_entities(chain, watch) is table  # built once per resolver
+    assert output_entities(monitor_chain, watch) is table  # built once per resolver
 
 
 def _pieces(firsts, counts, *cols):
@@ -127,11 +112,11 @@ def _pieces(firsts, counts, *cols):
 
 
 @pytest.mark.parametrize("max_hops,budget", [(4, 50_000), (4, 60), (2, 400), (6, 5_000)])
-def test_traces_equal_the_general_kernel(chain, watch, transfers, max_hops, budget):
+def test_traces_equal_the_general_kernel(monitor_chain, watch, transfers, max_hops, budget):
     tr = transfers
-    ca = chain_arrays(chain)
+    ca = chain_arrays(monitor_chain)
     mask = np.ascontiguousarray(watch.mask, np.bool_)
-    table = output_entities(chain, watch)
+    table = output_entities(monitor_chain, watch)
     seen = {"exhausted": 0, "back": 0, "stop": 0, "forward": 0}
     for k in range(len(tr)):
         st = np.ascontiguousarray(tr.starts[tr.s0[k]:tr.s0[k] + tr.sn[k]])
@@ -157,20 +142,20 @@ def test_traces_equal_the_general_kernel(chain, watch, transfers, max_hops, budg
 
 
 @pytest.mark.parametrize("budget", [50_000, 80])
-def test_screen_equals_screen_hits(chain, watch, transfers, budget):
+def test_screen_equals_screen_hits(monitor_chain, watch, transfers, budget):
     """Exposure sums, bases, exhausted flags, hits and their paths: identical arrays."""
     tr = transfers
     fw = np.ascontiguousarray(tr.direction == SPEND)
     own = watch.resolver.codes(tr.address).astype(np.int64)
     st = np.ascontiguousarray(tr.starts)
     ecat = watch.entity_cat.astype(np.int64)
-    rans = np.nonzero(watch.category_of(np.arange(chain._arrays.counts["addresses"]))
+    rans = np.nonzero(watch.category_of(np.arange(monitor_chain._arrays.counts["addresses"]))
                       == CAT_CODES["ransomware"])[0]
     for only in (None, rans[::2]):
         args = (ecat, N_CAT, 4, budget, _sorted(only), 20, 5)
-        a = screen_hits(tr.s0, tr.sn, st, fw, own, *args, *_kernel_args(chain, watch))
-        b = hk.screen_haircut(tr.s0, tr.sn, st, fw, own, *args, *chain_arrays(chain),
-                              output_entities(chain, watch), np.ascontiguousarray(watch.mask))
+        a = screen_hits(tr.s0, tr.sn, st, fw, own, *args, *_kernel_args(monitor_chain, watch))
+        b = hk.screen_haircut(tr.s0, tr.sn, st, fw, own, *args, *chain_arrays(monitor_chain),
+                              output_entities(monitor_chain, watch), np.ascontiguousarray(watch.mask))
         for x, y in zip(a, b):
             for u, v in zip(x, y):
                 assert u.dtype == v.dtype and u.shape == v.shape and (u == v).all()
@@ -179,16 +164,17 @@ def test_screen_equals_screen_hits(chain, watch, transfers, budget):
             assert a[0][2].sum() >= 20
 
 
-def test_trace_with_evidence_equals_the_plain_twins(chain, watch, transfers, monkeypatch):
+def test_trace_with_evidence_equals_the_plain_twins(monitor_chain, watch, transfers, monkeypatch):
     """In threads, in parts taken in turn: the exposures equal ``trace_reference`` (one engine
-    trace per transfer) and each evidence list the plain ``evidence`` of that transfer."""
+    trace per transfer) and each evidence list (as dicts) the plain ``evidence`` of that transfer."""
     monkeypatch.setattr(exposure_mod, "PART_ROWS", 37)
     tr = transfers
-    ex, ev = trace_with_evidence(chain, watch, tr, 4, threads=2)
-    ref = trace_reference(chain, watch, tr, 4)
+    ex, ev = trace_with_evidence(monitor_chain, watch, tr, 4, threads=2)
+    ref = trace_reference(monitor_chain, watch, tr, 4)
     assert (ex.by_hop == ref.by_hop).all() and (ex.base == ref.base).all()
     assert (ex.exhausted == ref.exhausted).all() and ex.by_hop.sum() > 0
     met = {(int(k), int(c)) for k, c in zip(*np.nonzero(ex.by_hop[:, :, 1:].sum(axis=2)))}
     assert set(ev) == met and len(met) >= 30
     for (k, c), hits in ev.items():
-        assert hits == evidence(chain, watch, tr, ref, k, c, limit=5), (k, c)
+        got = [h.to_dict() for h in hits]
+        assert got == evidence(monitor_chain, watch, tr, ref, k, c, limit=5), (k, c)

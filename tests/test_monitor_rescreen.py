@@ -172,13 +172,15 @@ def test_rescreen_equals_screening_every_transfer_one_by_one(env, tmp_path):
         chain.close()
     import json
 
+    from chaintrail.monitor.jsontext import plain
+
     for rule_id, tx, d, ev, cust in rows:
         e = json.loads(ev)
         got[(rule_id, tx, d, e["transfer"]["index"], cust)] = e
     assert len(rep.alerts) == len(rows) == len(want)
     assert set(got) == set(want_keys)
     for k, f in want_keys.items():
-        assert got[k]["hits"] == json.loads(json.dumps(f.evidence["hits"], default=str))
+        assert got[k]["hits"] == plain(f.evidence["hits"])
         assert got[k]["direct_sat"] == f.evidence["direct_sat"]
         assert got[k]["indirect_sat"] == f.evidence["indirect_sat"]
         assert got[k]["base_sat"] == f.evidence["base_sat"]

@@ -10,7 +10,6 @@ import duckdb
 import numpy as np
 import pytest
 
-from chaintrail.chain import open as open_chain
 from chaintrail.monitor.evaluate import structuring_findings
 from chaintrail.monitor.exposure import trace_transfers
 from chaintrail.monitor.rules import load_rules, parse_rules
@@ -18,19 +17,17 @@ from chaintrail.monitor.screen import Screener, load_book
 from chaintrail.monitor.transfers import DEPOSIT, SPEND, WITHDRAWAL, find_transfers
 from chaintrail.monitor.watch import CAT_CODES
 
-from support.monitor_env import build, new_desk
+from support.monitor_env import new_desk
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return build(tmp_path_factory)
+def env(monitor_env):  # the session's (conftest.py)
+    return monitor_env
 
 
 @pytest.fixture(scope="module")
-def chain(env):
-    ch = open_chain(env.store)
-    yield ch
-    ch.close()
+def chain(monitor_chain):
+    return monitor_chain
 
 
 @pytest.fixture(scope="module")

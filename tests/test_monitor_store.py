@@ -37,6 +37,7 @@ from chaintrail.monitor.alerts import (
     payload,
     store_alerts,
 )
+from chaintrail.monitor.jsontext import RawJSON, plain
 
 AT = "2025-03-03T09:00:00.000000Z"
 AT2 = "2025-03-04T09:00:00.000000Z"
@@ -51,6 +52,8 @@ def _evidence(i: int) -> dict:
              "listings": [{"source": "tags", "label": "Grantor – Börse \"Ω\"", "confidence": 0.9,
                            "listed_since": "2022-06-01", "lastmod": None}]}
             for h in range(1 + i % 5)]
+    if i % 2:  # as the screening writes them: encoded ahead (``jsontext.RawJSON``)
+        hits = RawJSON(canonical_json(hits))
     return {"direct_share": round(1 / (i + 3), 6), "indirect_share": 0.0, "hits": hits,
             "budget_exhausted": i % 7 == 0, "max_hops": 4, "when": dt.date(2022, 6, 1),
             "rule": {"id": "sanctioned-exposure", "directions": ["deposit", "spend"]},
@@ -78,8 +81,9 @@ def _rows(n: int, customer_ids: list[int]) -> list[AlertRow]:
 def _reference_body(aid: int, r: AlertRow, status: str, case: str, customer: str,
                     event: str) -> str:
     """The webhook body as specified (docs/monitor.md), built from scratch: every field of the
-    alert and its evidence, canonical JSON."""
-    return canonical_json({
+    alert and its evidence (its parts encoded ahead decoded), canonical JSON as the stdlib
+    writes it."""
+    return json.dumps(plain({
         "event": event, "alert_id": aid, "key": r.key, "rule": r.rule_id,
         "rule_version": r.rule_version, "ruleset_version": r.ruleset_version,
         "severity": r.severity, "status": status, "origin": r.origin, "customer": customer,
@@ -87,7 +91,8 @@ def _reference_body(aid: int, r: AlertRow, status: str, case: str, customer: str
         "block_time": r.block_time, "address": r.address, "direction": r.direction,
         "amount": r.amount, "category": r.category, "summary": r.summary,
         "listed_since": r.listed_since.isoformat() if r.listed_since else None,
-        "known_since": r.known_since, "evidence": r.evidence})
+        "known_since": r.known_since, "evidence": r.evidence}), sort_keys=True,
+        separators=(",", ":"), default=str)
 
 
 def _desk(url: str, revision: str = "head") -> tuple:
@@ -169,12 +174,16 @@ def _check(engine, first, second, again) -> dict:
 
 
 def test_sqlite_fast_path_stores_what_the_portable_path_stores(tmp_path, monkeypatch):
+    from chaintrail.desk import bulk
     from chaintrail.monitor import alerts as alerts_mod
 
     tables = []
-    for driver, chunk in ((True, alerts_mod.CHUNK), (False, alerts_mod.CHUNK), (True, 7), (False, 7)):
+    for driver, chunk, per in ((True, alerts_mod.CHUNK, bulk.ROWS_PER_STATEMENT),
+                               (False, alerts_mod.CHUNK, bulk.ROWS_PER_STATEMENT),
+                               (True, 7, 3), (False, 7, 3), (True, 7, 1)):
         monkeypatch.setattr(alerts_mod, "CHUNK", chunk)  # 7: the alerts go in several chunks
-        engine = _desk(f"sqlite:///{tmp_path / f'desk-{driver}-{chunk}.sqlite'}")
+        monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", per)  # 3: several rows a statement
+        engine = _desk(f"sqlite:///{tmp_path / f'desk-{driver}-{chunk}-{per}.sqlite'}")
         tables.append(_check(engine, *_store_twice(engine, driver)))
         engine.dispose()
     assert all(t == tables[0] for t in tables[1:])

@@ -7,10 +7,8 @@ actors that tags name."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +17,7 @@ import yaml
 from chaintrail.attribution.tags import TEXT_FIELDS, TagReport, build_tags, empty_tags
 from chaintrail.attribution.yaml_plain import load_plain, yaml_bool
 from chaintrail.bitcoin.networks import MAINNET, Network
+from chaintrail.gcpause import collector_paused
 
 ACTORS = pa.schema([
     ("actor", pa.string()),
@@ -106,18 +105,6 @@ def actors_table(actors: list[dict], file: str) -> pa.Table:
     }, schema=ACTORS)
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cycle collector: building millions of small objects triggers it for nothing."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def parse_tagpacks(paths: Iterable[str | os.PathLike], network: Network = MAINNET,
                    imported: dt.datetime | None = None) -> tuple[pa.Table, pa.Table, TagReport]:
     """(tags, actors, report) of TagPack and ActorPack YAML files or directories of them."""
@@ -125,7 +112,7 @@ def parse_tagpacks(paths: Iterable[str | os.PathLike], network: Network = MAINNE
     cols = _Columns()
     report = TagReport()
     actor_tables = []
-    with _no_gc():
+    with collector_paused():
         for f in paths:
             f = Path(f)
             actors = read_tagpack(f, cols, report)

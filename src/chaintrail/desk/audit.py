@@ -31,6 +31,7 @@ _COLUMNS = (audit_log.c.seq, audit_log.c.at, audit_log.c.actor, audit_log.c.acti
             audit_log.c.case_ref, audit_log.c.subject, audit_log.c.reason, audit_log.c.details,
             audit_log.c.prev_hash, audit_log.c.hash)
 _NAMES = tuple(c.name for c in _COLUMNS)
+NAMES = _NAMES  # audit_log's columns in the order ``chained`` gives
 
 
 def timestamp(t: dt.datetime) -> str:
@@ -111,24 +112,42 @@ def append_many(conn: Connection, rows: list[tuple], batch: int = 20_000,
     """Append many entries (at, actor, action, case, subject, reason, details) in one go (the
     chain hashed in one pass, the rows inserted in bulk: ``bulk.insert_rows``); details are a
     dict or already their canonical JSON (``canonical_details``), as text."""
+    seq, prev = head_for_update(conn)
+    for i in range(0, len(rows), batch):
+        part, seq, prev = chained(rows[i:i + batch], seq, prev)
+        bulk.insert_rows(conn, audit_log, _NAMES, part, driver)
+    set_head(conn, seq, prev)
+    return seq, prev
+
+
+def head_for_update(conn: Connection) -> tuple[int, str]:
+    """The log's head (last sequence number and hash), locked to the end of the transaction."""
     seq, prev = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
                              .where(audit_head.c.id == 1).with_for_update()).one()
-    seq = int(seq)
-    sha, fromhex = hashlib.sha256, bytes.fromhex
-    buf: list[tuple] = []
+    return int(seq), prev
+
+
+def chained(rows: list[tuple], seq: int, prev: str) -> tuple[list[tuple], int, str]:
+    """Entries (at, actor, action, case, subject, reason, details) following the entry `seq`
+    with hash `prev`, as ``audit_log`` rows (``_NAMES`` order), and the new last seq and hash;
+    the caller inserts them in order and ends with ``set_head``."""
+    sha = hashlib.sha256
+    prev_raw = bytes.fromhex(prev)
+    out: list[tuple] = []
     for at, actor, action, case, subject, reason, details in rows:
         seq += 1
         dj = details if type(details) is str else canonical_details(details)
-        h = sha(fromhex(prev) + canonical_entry(seq, at, actor, action, case, subject, reason,
-                                                dj).encode()).hexdigest()
-        buf.append((seq, at, actor, action, case, subject, reason, dj, prev, h))
+        prev_raw = sha(prev_raw + canonical_entry(seq, at, actor, action, case, subject, reason,
+                                                  dj).encode()).digest()
+        h = prev_raw.hex()
+        out.append((seq, at, actor, action, case, subject, reason, dj, prev, h))
         prev = h
-        if len(buf) >= batch:
-            bulk.insert_rows(conn, audit_log, _NAMES, buf, driver)
-            buf = []
-    bulk.insert_rows(conn, audit_log, _NAMES, buf, driver)
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
-    return seq, prev
+    return out, seq, prev
+
+
+def set_head(conn: Connection, seq: int, hash_: str) -> None:
+    """Record the log's new head (in the transaction that appended up to it)."""
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=hash_))
 
 
 @dataclass

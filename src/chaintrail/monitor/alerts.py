@@ -26,6 +26,7 @@ from chaintrail.desk import audit as audit_mod
 from chaintrail.desk import bulk
 from chaintrail.desk.errors import DeskError, DeskNotFound
 from chaintrail.desk.schema import (
+    audit_log,
     case_customers,
     cases,
     customers,
@@ -33,6 +34,7 @@ from chaintrail.desk.schema import (
     monitor_blocks,
     monitor_outbox,
 )
+from chaintrail.monitor.jsontext import canonical_json, value_text
 
 ACTOR = "monitor"
 STATUSES = ("open", "escalated", "closed", "abandoned")
@@ -96,14 +98,12 @@ def _monitoring_cases(conn: Connection, customer_ids: list[int], at: str,
     audit rows of the cases opened). With `driver` (SQLite) the caller holds the write lock."""
     got: dict[int, tuple[int, str]] = {}
     ids = sorted(set(customer_ids))
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
-        for cust, cid, ref in conn.execute(
-                select(case_customers.c.customer_id, cases.c.id, cases.c.ref)
-                .select_from(case_customers.join(cases, cases.c.id == case_customers.c.case_id))
-                .where(cases.c.kind == CASE_KIND, cases.c.closed_at.is_(None),
-                       case_customers.c.customer_id.in_(part))):
-            got.setdefault(int(cust), (int(cid), ref))
+    for cust, cid, ref in bulk.rows_in(
+            conn, select(case_customers.c.customer_id, cases.c.id, cases.c.ref)
+            .select_from(case_customers.join(cases, cases.c.id == case_customers.c.case_id))
+            .where(cases.c.kind == CASE_KIND, cases.c.closed_at.is_(None)),
+            case_customers.c.customer_id, ids, driver):
+        got.setdefault(int(cust), (int(cid), ref))
     audit_rows = []
     missing = [c for c in ids if c not in got]
     if not missing:
@@ -128,18 +128,6 @@ def _monitoring_cases(conn: Connection, customer_ids: list[int], at: str,
         audit_rows.append((at, ACTOR, "case.open", f"MON-{cid}", None, CASE_PURPOSE,
                            {"kind": CASE_KIND}))
     return got, audit_rows
-
-
-#: one encoder for every alert (``json.dumps`` would build one a call); no circular check:
-#: evidence is a tree
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str,
-                              check_circular=False)
-
-
-def canonical_json(obj) -> str:
-    """The canonical JSON the alerts store (sorted keys, no spaces, ASCII): what
-    ``json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)`` writes."""
-    return _CANONICAL.encode(obj)
 
 
 def _value(v) -> str:
@@ -215,6 +203,25 @@ def _event(alert_id: int, row: dict, case_ref: str | None, customer_ref: str, ev
             "created_at": at}
 
 
+def _row_fields_json(alert_id: int, r: AlertRow, status: str, case_ref: str | None,
+                     customer_ref: str, event: str) -> str:
+    """``fields_json`` of a new alert's event, written from its AlertRow directly (the keys in
+    order: address, alert_id, amount, block_hash, block_time, case, category, customer,
+    direction, event, height, key, known_since, listed_since, origin, rule, rule_version,
+    ruleset_version, severity, status, summary, txid)."""
+    v = value_text
+    ls = r.listed_since
+    return (f'{{"address":{v(r.address)},"alert_id":{int(alert_id)},"amount":{int(r.amount)},'
+            f'"block_hash":{v(r.block_hash)},"block_time":{v(r.block_time)},'
+            f'"case":{v(case_ref)},"category":{v(r.category)},"customer":{v(customer_ref)},'
+            f'"direction":{v(r.direction)},"event":{v(event)},"height":{v(r.height)},'
+            f'"key":{v(r.key)},"known_since":{v(r.known_since)},'
+            f'"listed_since":{v(ls.isoformat() if ls else None)},"origin":{v(r.origin)},'
+            f'"rule":{v(r.rule_id)},"rule_version":{v(r.rule_version)},'
+            f'"ruleset_version":{v(r.ruleset_version)},"severity":{v(r.severity)},'
+            f'"status":{v(status)},"summary":{v(r.summary)},"txid":{v(r.txid)}}}')
+
+
 def _audit_details(alert_id: int, r: AlertRow) -> str:
     """The canonical JSON of an alert's audit details (``audit.canonical_details`` of
     {alert, origin, rule, rule_version, txid}), written directly."""
@@ -243,11 +250,8 @@ def store_alerts(conn: Connection, rows: list[AlertRow], at: str, outbox: bool =
         return []
     if driver is None:
         driver = bulk.fast(conn)
-    keys = [r.key for r in rows]
-    have: set[str] = set()
-    for chunk in range(0, len(keys), 500):
-        have |= {k for (k,) in conn.execute(select(monitor_alerts.c.key)
-                                            .where(monitor_alerts.c.key.in_(keys[chunk:chunk + 500])))}
+    have = {k for (k,) in bulk.rows_in(conn, select(monitor_alerts.c.key), monitor_alerts.c.key,
+                                        [r.key for r in rows], driver)}
     new = []
     seen = set()
     for r in rows:
@@ -274,35 +278,49 @@ def _store_new(conn: Connection, new: list[AlertRow], at: str, outbox: bool,
                driver: bool) -> list[int]:
     """``store_alerts`` of alerts not stored yet."""
     case_of, audit_rows = _monitoring_cases(conn, [r.customer_id for r in new], at, driver)
-    cust_ids = sorted({r.customer_id for r in new})
-    refs = {}
-    for chunk in range(0, len(cust_ids), 500):
-        refs.update(conn.execute(select(customers.c.id, customers.c.ref).where(
-            customers.c.id.in_(cust_ids[chunk:chunk + 500]))).all())
+    refs = dict(bulk.rows_in(conn, select(customers.c.id, customers.c.ref), customers.c.id,
+                             sorted({r.customer_id for r in new}), driver))
+    first = bulk.next_ids(conn, monitor_alerts, 1)[0] if driver else None
+    # the audit entries hashed as the alerts are made: the cases opened first, then one per
+    # alert, in order (as ``audit.append_many`` of them all would)
+    seq, head = audit_mod.head_for_update(conn)
     ids: list[int] = []
-    for c in range(0, len(new), CHUNK):  # a chunk's JSON texts in memory at a time
-        part = new[c:c + CHUNK]
-        values = [(r.key, r.rule_id, r.rule_version, r.ruleset_version, r.severity, "open",
-                   r.origin, r.customer_id, case_of[r.customer_id][0], r.txid, r.block_hash,
-                   r.height, r.block_time, r.address, r.direction, int(r.amount), r.category,
-                   float(r.score), r.summary, canonical_json(r.evidence), r.listed_since,
-                   r.known_since, at, at) for r in part]
-        got = bulk.insert_returning_ids(conn, monitor_alerts, _ALERT_COLUMNS, values, "key", driver)
-        del values
-        events = []
-        for aid, r in zip(got, part):
-            case_ref = case_of[r.customer_id][1]
-            cref = refs[r.customer_id]
-            audit_rows.append((at, ACTOR, "monitor.alert", case_ref, f"customer:{cref}", r.summary,
-                               _audit_details(aid, r)))
-            if outbox:  # the event's fields; its evidence is the alert's (written once)
-                row = {**vars(r), "status": "open", "amount": int(r.amount)}
-                events.append((aid, "alert.created",
-                               fields_json(aid, row, case_ref, cref, "alert.created"), True,
-                               "pending", 0, at, at))
-        bulk.insert_rows(conn, monitor_outbox, _OUTBOX_COLUMNS, events, driver)
-        ids += got
-    audit_mod.append_many(conn, audit_rows, driver=driver)
+    with bulk.Writer(conn, driver) as writer:  # SQLite inserts while the next chunk is made
+        entries, seq, head = audit_mod.chained(audit_rows, seq, head)
+        writer.insert(audit_log, audit_mod.NAMES, entries)
+        for c in range(0, len(new), CHUNK):  # a chunk's JSON texts in memory at a time
+            part = new[c:c + CHUNK]
+            cases_of = [case_of[r.customer_id] for r in part]
+            values = [(r.key, r.rule_id, r.rule_version, r.ruleset_version, r.severity, "open",
+                       r.origin, r.customer_id, case[0], r.txid, r.block_hash,
+                       r.height, r.block_time, r.address, r.direction, int(r.amount), r.category,
+                       float(r.score), r.summary, canonical_json(r.evidence),
+                       r.listed_since.isoformat() if driver and r.listed_since else
+                       r.listed_since,  # the driver takes dates as ISO text
+                       r.known_since, at, at) for r, case in zip(part, cases_of)]
+            if driver:  # the ids SQLite would give (the write lock is held)
+                got = list(range(first + c, first + c + len(part)))
+                writer.insert(monitor_alerts, ("id", *_ALERT_COLUMNS),
+                              [(i, *v) for i, v in zip(got, values)])
+            else:
+                got = bulk.insert_returning_ids(conn, monitor_alerts, _ALERT_COLUMNS, values,
+                                                "key", driver)
+            del values
+            events, audits = [], []
+            for aid, r, (_cid, case_ref) in zip(got, part, cases_of):
+                cref = refs[r.customer_id]
+                audits.append((at, ACTOR, "monitor.alert", case_ref, f"customer:{cref}",
+                               r.summary, _audit_details(aid, r)))
+                if outbox:  # the event's fields; its evidence is the alert's (written once)
+                    events.append((aid, "alert.created",
+                                   _row_fields_json(aid, r, "open", case_ref, cref,
+                                                    "alert.created"),
+                                   True, "pending", 0, at, at))
+            writer.insert(monitor_outbox, _OUTBOX_COLUMNS, events)
+            entries, seq, head = audit_mod.chained(audits, seq, head)
+            writer.insert(audit_log, audit_mod.NAMES, entries)
+            ids += got
+    audit_mod.set_head(conn, seq, head)
     return sorted(ids)
 
 

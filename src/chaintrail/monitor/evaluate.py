@@ -12,7 +12,8 @@ import numpy as np
 
 from chaintrail.chain import Chain
 from chaintrail.desk.jurisdictions import sanctioned_regime
-from chaintrail.monitor.exposure import Exposures, evidence_batch
+from chaintrail.monitor.exposure import Exposures, Hit, evidence_batch
+from chaintrail.monitor.jsontext import RawJSON, canonical_json
 from chaintrail.monitor.rules import COIN, DIRECTIONS, Rule, RuleSet
 from chaintrail.monitor.transfers import DEPOSIT, CustomerBook, Transfers, history
 from chaintrail.monitor.watch import CAT_CODES, Watch, listing_details
@@ -45,7 +46,7 @@ def direction_mask(tr: Transfers, rule: Rule) -> np.ndarray:
 def exposure_findings(chain: Chain, watch: Watch, rules: list[Rule], tr: Transfers,
                       ex: Exposures, only_addresses: np.ndarray | None = None,
                       threads: int = 1,
-                      evidence: dict[tuple[int, int], list[dict]] | None = None) -> list[Finding]:
+                      evidence: dict[tuple[int, int], list[Hit]] | None = None) -> list[Finding]:
     """Transfers whose direct or indirect exposure to a rule's category passes its thresholds,
     their evidence built in one batch (``exposure.evidence_batch``) unless given (per (row,
     category), as ``exposure.trace_with_evidence`` returns it). With `only_addresses` (a
@@ -70,38 +71,35 @@ def exposure_findings(chain: Chain, watch: Watch, rules: list[Rule], tr: Transfe
         pairs = sorted({(s[1], s[2]) for s in selected})
         evidence = dict(zip(pairs, evidence_batch(chain, watch, tr, ex, pairs, limit=20, keep=5,
                                                   only_addresses=only, threads=threads)))
-    evs = evidence
     pending: list[tuple] = []
     for rule, k, cat, d_sh, i_sh, d_sat, i_sat, hops in selected:
-        ev = [dict(e) for e in evs.get((k, cat), [])]
+        ev = evidence.get((k, cat), ())
         if only is not None and not ev:
             continue
         pending.append((rule, k, ev, d_sh, i_sh, d_sat, i_sat, hops))
-    # the list entries and tags of every address met, in one query, and each one's earliest
-    # listing date
-    details = listing_details(chain, sorted({e["address_id"] for p in pending for e in p[2]}))
+    # the list entries and tags of every address met, in one query: each address's encoded
+    # once (the hits' JSON takes them as text) with its earliest listing date
+    details = listing_details(chain, sorted({h.address_id for p in pending for h in p[2]}))
+    listings = {aid: canonical_json(rows) for aid, rows in details.items()}
     first = {aid: min((dt.date.fromisoformat(x["listed_since"]) for x in rows
                        if x.get("listed_since")), default=None) for aid, rows in details.items()}
     direction, value = tr.direction.tolist(), tr.value.tolist()
     base, exhausted = ex.base.tolist(), ex.exhausted.tolist()
     out: list[Finding] = []
     for rule, k, ev, d_sh, i_sh, d_sat, i_sat, hops in pending:
-        dates = []
-        for e in ev:
-            aid = e.pop("address_id", None)
-            e["listings"] = details.get(aid, [])
-            if first.get(aid) is not None:
-                dates.append(first[aid])
+        dates = [d for h in ev if (d := first.get(h.address_id)) is not None]
         depth = "directly" if d_sat > 0 else "indirectly"
-        top = ev[0] if ev else {}
+        label, hop = (ev[0].label, ev[0].hop) if ev else ("?", "?")
         summary = (f"{DIRECTIONS[direction[k]]} of {_btc(value[k])}: {d_sh:.1%} direct and "
                    f"{i_sh:.1%} indirect exposure to {rule['category']} ({depth}, first: "
-                   f"{top.get('label', '?')} at hop {top.get('hop', '?')})")
+                   f"{label} at hop {hop})")
+        hits = RawJSON("[" + ",".join([h.head + listings.get(h.address_id, "[]") + h.tail
+                                       for h in ev]) + "]")
         out.append(Finding(rule, k, rule["category"], d_sh + i_sh, summary,
                            {"direct_share": round(d_sh, 6), "indirect_share": round(i_sh, 6),
                             "direct_sat": d_sat, "indirect_sat": i_sat,
                             "base_sat": int(base[k]), "max_hops": hops,
-                            "budget_exhausted": bool(exhausted[k]), "hits": ev},
+                            "budget_exhausted": bool(exhausted[k]), "hits": hits},
                            min(dates) if dates else None))
     return out
 

@@ -18,6 +18,7 @@ case (``haircut_kernels``, identical results)."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
@@ -25,6 +26,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from chaintrail.chain import Chain
+from chaintrail.monitor.jsontext import quote, value_text
 from chaintrail.monitor.transfers import SPEND, Transfers
 from chaintrail.monitor.watch import CAT_NAMES, Watch
 from chaintrail.trace import flow_codes as FK
@@ -248,11 +250,11 @@ def _sorted(only_addresses) -> np.ndarray:
 
 def evidence_batch(chain: Chain, watch: Watch, tr: Transfers, ex: Exposures,
                    pairs: list[tuple[int, int]], limit: int = 20, keep: int = 5,
-                   only_addresses: np.ndarray | None = None, threads: int = 1) -> list[list[dict]]:
+                   only_addresses: np.ndarray | None = None, threads: int = 1) -> list[list[Hit]]:
     """``evidence`` of many (transfer row, category) pairs in one compiled call
     (``evidence_kernels.hit_evidence``): per pair the `limit` heaviest places its flow met the
-    category, of those the ones at `only_addresses` (when given), the first `keep`; with the
-    address id of each (callers drop it)."""
+    category, of those the ones at `only_addresses` (when given), the first `keep`, as
+    ``Hit``s (``Hit.to_dict`` is the form ``evidence`` gives)."""
     from chaintrail.monitor.evidence_kernels import hit_evidence
 
     if not pairs:
@@ -268,9 +270,9 @@ def evidence_batch(chain: Chain, watch: Watch, tr: Transfers, ex: Exposures,
         hits, steps = hit_evidence(rows[js], cats[js], *args)
         return (js[hits[0]],) + hits[1:], steps
 
-    out: list[list[dict]] = [[] for _ in pairs]
+    out: list[list[Hit]] = [[] for _ in pairs]
     for hits, steps in _in_threads(part, np.arange(rows.size), threads):
-        for j, _cat, hit in _hit_dicts(chain, watch, hits, steps):
+        for j, _cat, hit in _hits(chain, watch, hits, steps):
             out[j].append(hit)
     return out
 
@@ -278,7 +280,7 @@ def evidence_batch(chain: Chain, watch: Watch, tr: Transfers, ex: Exposures,
 def trace_with_evidence(chain: Chain, watch: Watch, tr: Transfers, max_hops: int,
                         budget: int = TRANSFER_BUDGET, only_addresses: np.ndarray | None = None,
                         threads: int = 1, limit: int = 20,
-                        keep: int = 5) -> tuple[Exposures, dict[tuple[int, int], list[dict]]]:
+                        keep: int = 5) -> tuple[Exposures, dict[tuple[int, int], list[Hit]]]:
     """``trace_transfers`` and, from the same traces, ``evidence_batch`` of every (transfer,
     category) with exposure: one trace per transfer, for a re-screening where most transfers
     traced alert. The traces are the specialised haircut kernel's
@@ -311,10 +313,10 @@ def trace_with_evidence(chain: Chain, watch: Watch, tr: Transfers, max_hops: int
             watch.resolver.codes(tr.address[rows]).astype(np.int64), *args)
         return sums, (rows[hits[0]],) + hits[1:], steps
 
-    ev: dict[tuple[int, int], list[dict]] = {}
+    ev: dict[tuple[int, int], list[Hit]] = {}
 
     def evidence_of(got: tuple) -> tuple:  # in this thread, while the next parts are traced
-        for k, cat, hit in _hit_dicts(chain, watch, got[1], got[2]):
+        for k, cat, hit in _hits(chain, watch, got[1], got[2]):
             ev.setdefault((k, cat), []).append(hit)
         return got[0]
 
@@ -327,9 +329,46 @@ def trace_with_evidence(chain: Chain, watch: Watch, tr: Transfers, max_hops: int
     return ex, ev
 
 
-def _hit_dicts(chain: Chain, watch: Watch, hits: tuple, steps: tuple):
-    """(owner, category, hit as evidence dict) of the kernels' hits and path steps, in order
-    (each transaction's txid and each output's ``txid:vout`` made once: paths share them)."""
+class Hit:
+    """One place a transfer's flow met a category, as its alert's evidence keeps it: the
+    address id and the label and hop (what a summary reads), and the hit's canonical JSON
+    around its list entries (``head`` + listings + ``tail``: an address's entries are encoded
+    once and added when the alert is made, ``exposure_findings``). ``to_dict`` is the plain
+    form (``evidence`` gives the same)."""
+
+    __slots__ = ("address_id", "label", "hop", "head", "tail")
+
+    def __init__(self, address_id: int, label, hop: int, head: str, tail: str):
+        self.address_id, self.label, self.hop, self.head, self.tail = \
+            address_id, label, hop, head, tail
+
+    def text(self, listings_json: str = "[]") -> str:
+        """The hit's canonical JSON with these list entries (their canonical JSON)."""
+        return self.head + listings_json + self.tail
+
+    def to_dict(self) -> dict:
+        """The hit as a dict with its address id and without list entries (as ``evidence``)."""
+        d = json.loads(self.text())
+        del d["listings"]
+        d["address_id"] = self.address_id
+        return d
+
+    def __repr__(self) -> str:
+        return f"Hit({self.text()})"
+
+
+def _entity_parts(e) -> tuple[str, str, str, str, str]:
+    """An entity's fields in a hit (abuse, category, entity, label, sources) as JSON."""
+    return (value_text(e.abuse), value_text(e.category), value_text(e.entity_id),
+            value_text(e.label), value_text(list(e.sources)))
+
+
+def _hits(chain: Chain, watch: Watch, hits: tuple, steps: tuple):
+    """(owner, category, ``Hit``) of the kernels' hits and path steps, in order. Each
+    transaction's txid and each output's ``txid:vout`` is encoded once (paths share them),
+    each entity's fields once, and each hit's JSON written directly: its keys in order
+    (abuse, address, amount, category, entity, hop, label, listings, output, path, sources),
+    each path step's too (amount, hop, source, target, txid)."""
     from chaintrail.trace import labels
 
     h_own, h_cat, h_out, h_ent, h_amt, h_hop = hits
@@ -341,26 +380,34 @@ def _hit_dicts(chain: Chain, watch: Watch, hits: tuple, steps: tuple):
     o_tx = np.asarray(a.out_tx)[outs] if outs.size else np.zeros(0, np.int64)
     vouts = (outs - np.asarray(a.tx_first_out)[o_tx]).tolist() if outs.size else []
     txs, t_at = np.unique(np.concatenate([o_tx, p_tx]).astype(np.int64), return_inverse=True)
-    hexes = labels.txids(a, txs)
+    hexes = [quote(x) for x in labels.txids(a, txs)]  # quoted: "<txid>"
     t_at = t_at.tolist()
-    names = [f"{hexes[t]}:{v}" for t, v in zip(t_at[:outs.size], vouts)]
+    names = [f"{hexes[t][:-1]}:{v}\"" for t, v in zip(t_at[:outs.size], vouts)]  # "<txid>:<vout>"
     tx_names = t_at[outs.size:]
     o_at = o_at.tolist()
     h_name, src_name, dst_name = o_at[:nh], o_at[nh:nh + ns], o_at[nh + ns:]
-    path: list[list[dict]] = [[] for _ in range(nh)]
-    for s, (hit, hop, dst, amt) in enumerate(zip(p_hit.tolist(), p_hop.tolist(), p_dst.tolist(),
-                                                 p_amt.tolist())):
-        path[hit].append({"hop": hop, "txid": hexes[tx_names[s]], "source": names[src_name[s]],
-                          "target": "fee" if dst < 0 else names[dst_name[s]], "amount": amt})
+    path: list[list[str]] = [[] for _ in range(nh)]
+    for hit, hop, tx, src, dst, to, amt in zip(p_hit.tolist(), p_hop.tolist(), tx_names,
+                                               src_name, dst_name, p_dst.tolist(),
+                                               p_amt.tolist()):
+        path[hit].append(f'{{"amount":{amt},"hop":{hop},"source":{names[src]},"target":'
+                         f'{names[dst] if to >= 0 else FEE},"txid":{hexes[tx]}}}')
     aids = np.asarray(a.out_address)[h_out] if nh else np.zeros(0, np.int64)
     ents = watch.resolver.entities
     text = a.address_texts(aids)
+    parts = {e: _entity_parts(ents[e]) for e in set(h_ent.tolist())}
     for i, (own, cat, ent, aid, amt, hop) in enumerate(zip(
             h_own.tolist(), h_cat.tolist(), h_ent.tolist(), aids.tolist(), h_amt.tolist(),
             h_hop.tolist())):
-        e = ents[ent]
-        yield own, cat, {
-            "address": text.get(aid), "address_id": aid,
-            "output": names[h_name[i]], "entity": e.entity_id, "label": e.label,
-            "category": e.category, "abuse": e.abuse, "sources": list(e.sources), "amount": amt,
-            "hop": hop, "path": path[i]}
+        abuse, category, entity, label, sources = parts[ent]
+        address = text.get(aid)
+        yield own, cat, Hit(
+            aid, ents[ent].label, hop,
+            f'{{"abuse":{abuse},"address":{"null" if address is None else quote(address)},'
+            f'"amount":{amt},"category":{category},"entity":{entity},"hop":{hop},'
+            f'"label":{label},"listings":',
+            f',"output":{names[h_name[i]]},"path":[{",".join(path[i])}],"sources":{sources}}}')
+
+
+#: a path step's target when the flow went to the fee, as JSON
+FEE = '"fee"'

@@ -5,23 +5,28 @@ budget cut-off of the trace engine's general kernel
 (``flow_kernels.propagate``) for that case (tests hold the two equal), at
 a fraction of its cost, because the case allows:
 
-- No hash maps. The frontier is a heap with one entry per queued slot:
-  forward the id of the input that spends it, backward its output id,
-  negated. Inputs and outputs are numbered in transaction order (the
-  store's layout, checked by the caller), so the heap gives the
-  transactions in the engine's order (forward the lowest first, backward
-  the highest) and each one's tainted inputs or outputs together, which
-  is all the general kernel's output and transaction maps are used for (an
-  output is received at most once, by the one transaction that creates or
-  spends it, so "already seen" only happens for starting outputs: flow
-  back into the start).
-- The rows a transaction's receivers will read (spenders, entity codes)
-  are prefetched while its split is computed.
-- No per-transaction allocation: the haircut split (``split_kernels``' rule
-  for HAIRCUT: largest-remainder apportionment, per-piece floors, then the
-  north-west-corner fill) runs in per-call scratch buffers sized by the
-  work budget, and the receivers take their pieces per hop column by
-  column, without sorting rows.
+- No hash maps. The frontier is a heap (``table_kernels``') with one
+  entry per queued slot, keyed forward by the id of the input that spends
+  it, backward by its output id negated (the slot in the key's low bits).
+  Inputs and outputs are numbered in transaction order (the store's
+  layout, checked by the caller), so the heap gives the transactions in
+  the engine's order (forward the lowest first, backward the highest) and
+  each one's tainted inputs or outputs together, which is all the general
+  kernel's output and transaction maps are used for (an output is
+  received at most once, by the one transaction that creates or spends it,
+  so "already seen" only happens for starting outputs: flow back into the
+  start). The same layout gives a transaction's input and output counts
+  from the next one's first rows (no two more random reads).
+- The rows the next transactions will read are prefetched: a queued
+  slot's transaction's, the next transaction's first outputs or inputs
+  while this one is split, the receivers' spenders and entity codes.
+- The engine's own rules, called, not restated: the haircut split
+  (``split_kernels.haircut_sums`` and ``haircut_fill``), a transaction's
+  fate (``flow_kernels.tx_fate``), where flow reaching an output stops
+  (``reached``) and the hop limit (``cut_at_hop_limit``). No
+  per-transaction allocation: the split runs in per-call scratch buffers
+  sized by the work budget, and the receivers take their pieces per hop
+  column by column, without sorting rows.
 - No edge list: each piece keeps only the heaviest edge it arrived by (the
   first in edge order among equals), which is what the evidence paths read
   (``evidence_kernels.trace_hits``: at each hop the heaviest edge).
@@ -40,7 +45,6 @@ from numba import njit
 
 from chaintrail.cluster.prefetch import prefetch
 from chaintrail.monitor.evidence_kernels import _buffers, _collect, _trim
-from chaintrail.store.arrays import FLAG_COINBASE
 from chaintrail.trace.flow_codes import (
     F_BUDGET,
     F_COINBASE,
@@ -52,8 +56,9 @@ from chaintrail.trace.flow_codes import (
     F_UNKNOWN,
     F_UNSPENT,
 )
-from chaintrail.trace.flow_kernels import entity_code
-from chaintrail.trace.intmath_kernels import mul_divmod
+from chaintrail.trace.flow_kernels import cut_at_hop_limit, entity_code, reached, tx_fate
+from chaintrail.trace.split_kernels import haircut_fill, haircut_sums
+from chaintrail.trace.table_kernels import heap_pop, heap_push
 
 #: a split's matrix (pieces x columns) in the scratch buffer up to this many cells
 _MAT_CELLS = 1 << 16
@@ -96,68 +101,45 @@ def output_entities(out_address, addr_hkeys, addr_hvals, dense, cl_hkeys, cl_hva
     return out
 
 
-@njit(cache=True, nogil=True)
-def _hpush(hk, hv, n, key, val):
-    i = n
-    hk[i] = key
-    hv[i] = val
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= hk[i]:
-            break
-        hk[p], hk[i] = hk[i], hk[p]
-        hv[p], hv[i] = hv[i], hv[p]
-        i = p
-    return n + 1
-
-
-@njit(cache=True, nogil=True)
-def _hpop(hk, hv, n):
-    key = hk[0]
-    val = hv[0]
-    n -= 1
-    hk[0] = hk[n]
-    hv[0] = hv[n]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and hk[c + 1] < hk[c]:
-            c += 1
-        if hk[i] <= hk[c]:
-            break
-        hk[i], hk[c] = hk[c], hk[i]
-        hv[i], hv[c] = hv[c], hv[i]
-        i = c
-    return key, val, n
+#: a heap entry: the key (forward the input id, backward the output id negated) times this,
+#: plus the slot (so slots must stay below it: ``workspace`` checks)
+_SLOT_BITS = 24
+_SLOT_SPAN = np.int64(1) << _SLOT_BITS
+_SLOT_MASK = _SLOT_SPAN - 1
 
 
 @njit(cache=True, nogil=True)
 def workspace(max_start, budget, max_hops):
     """Buffers for traces of up to `max_start` starting outputs under `budget`: slots (output,
     fate, entity, amount stopped by the hop limit, first piece, pieces), pieces (amount, hop,
-    edge tx, edge's slot nearer the start, edge amount), the heap and the sorted starts, the
-    split's units (slot, hop, amount, hop index, row residual) and columns (value, sum,
-    remainder, order) and its matrix. A split creates at most one slot per unit of work it costs, and one piece
-    per slot and hop, so the slots and pieces fit in these sizes."""
+    edge tx, edge's slot nearer the start, edge amount), the heap, the slots a transaction
+    takes, the sorted starts and their slots, the split's units (slot, hop, amount, hop index) and scratch,
+    its columns (value, sum, scratch, hop order) and matrix, and per hop (index, amount, best
+    edge amount, its unit). A split creates at most one slot per unit of work it costs, and
+    one piece per slot and hop, so the slots and pieces fit in these sizes."""
     n_sl = max_start + budget + 1
+    if n_sl >= _SLOT_SPAN:
+        raise ValueError("haircut_kernels: budget too large for the heap's slot numbers")
     n_iv = max_start + (budget + 1) * max(max_hops, 1) + 1
     n_col = budget + max_hops + 2
+    n_hop = max_hops + 2
     return ((np.empty(n_sl, np.int64), np.empty(n_sl, np.int8), np.empty(n_sl, np.int64),
              np.empty(n_sl, np.int64), np.empty(n_sl, np.int64), np.empty(n_sl, np.int64)),
             (np.empty(n_iv, np.int64), np.empty(n_iv, np.int64), np.empty(n_iv, np.int64),
              np.empty(n_iv, np.int64), np.empty(n_iv, np.int64)),
-            (np.empty(n_sl, np.int64), np.empty(n_sl, np.int64), np.empty(n_sl, np.int64),
-             np.empty(max_start + 1, np.int64), np.zeros(max_start + 1, np.bool_)),
+            (np.empty(n_sl, np.int64), np.empty(n_sl, np.int64), np.empty(max_start + 1, np.int64),
+             np.empty(max_start + 1, np.int64)),
             (np.empty(n_iv, np.int64), np.empty(n_iv, np.int64), np.empty(n_iv, np.int64),
              np.empty(n_iv, np.int64), np.empty(n_iv, np.int64)),
             (np.empty(n_col, np.int64), np.empty(n_col, np.int64), np.empty(n_col, np.int64),
-             np.empty(n_col, np.int64), np.empty(_MAT_CELLS, np.int64)))
+             np.empty(n_col, np.int64), np.empty(_MAT_CELLS, np.int64)),
+            (np.empty(n_hop, np.int64), np.empty(n_hop, np.int64), np.empty(n_hop, np.int64),
+             np.empty(n_hop, np.int64)))
 
 
 @njit(cache=True, nogil=True)
-def _is_start(ss, n_ss, o):
+def _find(ss, n_ss, o):
+    """The first index of sorted ss[:n_ss] not below o."""
     lo = 0
     hi = n_ss
     while lo < hi:
@@ -166,104 +148,72 @@ def _is_start(ss, n_ss, o):
             lo = mid + 1
         else:
             hi = mid
-    return lo < n_ss and ss[lo] == o
+    return lo
 
 
 @njit(cache=True, nogil=True)
-def _top_remainders(rem, n, count, order):
-    """order[:count] = the indices of the `count` largest rem[:n], largest first, lower index
-    first among equals (a stable sort of -rem, as the engine's apportionment takes them)."""
-    if n > 64:
-        o = np.argsort(-rem[:n], kind="mergesort")
-        for k in range(count):
-            order[k] = o[k]
-        return
-    for k in range(n):  # insertion sort, stable
-        order[k] = k
-        j = k
-        while j > 0 and rem[order[j - 1]] < rem[k]:
-            order[j] = order[j - 1]
-            j -= 1
-        order[j] = k
+def _sorted_starts(st, ss):
+    """ss[:n] = the distinct starting outputs, sorted; returns n."""
+    n = st.shape[0]
+    ss[:n] = st
+    ss[:n].sort()
+    w = 0
+    for q in range(n):
+        if q == 0 or ss[q] != ss[w - 1]:
+            ss[w] = ss[q]
+            w += 1
+    return w
 
 
 @njit(cache=True, nogil=True)
-def _fill(mat, nc, n_rows, n_cols, row_sum, col_sum, rres, cres):
-    """``intmath_kernels.fill_residuals`` over a flat matrix with row stride nc."""
-    for i in range(n_rows):
-        s = 0
-        for j in range(n_cols):
-            s += mat[i * nc + j]
-        rres[i] = row_sum[i] - s
-    for j in range(n_cols):
-        s = 0
-        for i in range(n_rows):
-            s += mat[i * nc + j]
-        cres[j] = col_sum[j] - s
-    i = 0
-    j = 0
-    while i < n_rows and j < n_cols:
-        if rres[i] == 0:
-            i += 1
-            continue
-        if cres[j] == 0:
-            j += 1
-            continue
-        x = min(rres[i], cres[j])
-        mat[i * nc + j] += x
-        rres[i] -= x
-        cres[j] -= x
-
-
-@njit(cache=True, nogil=True)
-def _split(fwd, m, u_amt, col_val, n_cols, fee, col_sum, rem, order, rres, mat):
-    """The haircut split of one transaction (``split_kernels`` HAIRCUT, forward: columns are
-    the outputs and the fee; backward: the inputs): mat[a * n_cols + j], the satoshis of unit
-    a that go to column j."""
-    total = 0
-    for a in range(m):
-        total += u_amt[a]
-    value = 0
-    for j in range(n_cols):
-        value += col_val[j]
+def _columns(fwd, fi, ni, fo, no, fee, col_val, out_value, out_spent_by, in_spent, in_tx,
+             out_tx, out_ent):
+    """A split's receiving columns' values (forward the outputs then the fee, backward the
+    inputs' coins); returns their number. The rows the receivers will read are prefetched."""
     if fwd:
-        n_out = n_cols - 1
-        given = 0
-        for j in range(n_out):
-            q, r = mul_divmod(total, col_val[j], value)
-            col_sum[j] = q
-            rem[j] = r
-            given += q
-        to_fee = total - given
-        if to_fee > fee:
-            _top_remainders(rem, n_out, to_fee - fee, order)
-            for k in range(to_fee - fee):
-                col_sum[order[k]] += 1
-            to_fee = fee
-        col_sum[n_out] = to_fee
-    elif value == 0 or total == 0:
-        for j in range(n_cols):
-            col_sum[j] = 0
-    else:  # apportion(total, col_val)
-        given = 0
-        for j in range(n_cols):
-            q, r = mul_divmod(total, col_val[j], value)
-            col_sum[j] = q
-            rem[j] = r
-            given += q
-        left = total - given
-        if left > 0:
-            _top_remainders(rem, n_cols, left, order)
-            for k in range(left):
-                col_sum[order[k]] += 1
-    if m == 1:  # one unit: its floors are the columns' floors, the fill gives it col_sum
-        for j in range(n_cols):
-            mat[j] = col_sum[j]
-        return
+        for j in range(no):
+            col_val[j] = out_value[fo + j]
+            prefetch(in_tx, out_spent_by[fo + j])
+        col_val[no] = fee
+        return no + 1
+    for j in range(ni):  # the coins' rows, all asked for before the first is read
+        o = in_spent[fi + j]
+        prefetch(out_value, o)
+        prefetch(out_ent, o)
+        prefetch(out_tx, o)
+    for j in range(ni):
+        col_val[j] = out_value[in_spent[fi + j]]
+    return ni
+
+
+@njit(cache=True, nogil=True)
+def _ahead(fwd, fi, fo, in_spent, out_value, out_spent_by, out_ent):
+    """Prefetch the rows a transaction's split will read first (forward its outputs', backward
+    its inputs')."""
+    prefetch(in_spent, fi)
+    if fwd:
+        prefetch(out_value, fo)
+        prefetch(out_spent_by, fo)
+        prefetch(out_ent, fo)
+
+
+@njit(cache=True, nogil=True)
+def _hop_index(u_hop, u_hi, order, present, m, max_hops):
+    """The units' distinct hops ascending (order[:nh]; a receiver's pieces: one per hop, in hop
+    order) and each unit's index among them (u_hi); returns nh."""
+    for h in range(max_hops + 1):
+        present[h] = -1
     for a in range(m):
-        for j in range(n_cols):
-            mat[a * n_cols + j] = mul_divmod(u_amt[a], col_val[j], value)[0]
-    _fill(mat, n_cols, m, n_cols, u_amt, col_sum, rres, rem)
+        present[u_hop[a]] = 0
+    nh = 0
+    for h in range(max_hops + 1):
+        if present[h] == 0:
+            present[h] = nh
+            order[nh] = h
+            nh += 1
+    for a in range(m):
+        u_hi[a] = present[u_hop[a]]
+    return nh
 
 
 @njit(cache=True, nogil=True)
@@ -274,155 +224,102 @@ def trace(st, fwd, max_hops, budget, ws, tx_first_in, tx_n_in, tx_first_out, tx_
     starting outputs)."""
     sl_out, sl_fate, sl_ent, sl_lim, sl_ivh, sl_ivn = ws[0]
     iv_l, iv_h, iv_etx, iv_eto, iv_eamt = ws[1]
-    hk, hv, tsl, ss, used = ws[2]
+    heap, tsl, ss, ss_slot = ws[2]
     u_slot, u_hop, u_amt, u_hi, rres = ws[3]
     col_val, col_sum, rem, order, mat0 = ws[4]
-    n_start = st.shape[0]
-    # the distinct starting outputs, sorted (flow reaching one of them flowed back)
-    n_ss = 0
-    for q in range(n_start):
-        ss[n_ss] = st[q]
-        n_ss += 1
-    ss[:n_ss].sort()
-    w = 0
-    for q in range(n_ss):
-        if q == 0 or ss[q] != ss[w - 1]:
-            ss[w] = ss[q]
-            w += 1
-    n_ss = w
-    for q in range(n_ss):
-        used[q] = False
-    n_sl = 0
-    n_iv = 0
-    n_h = 0
-    for q in range(n_start):
+    present, acc, best, best_a = ws[5]
+    more = (iv_etx, iv_eto, iv_eamt)
+    n_tx = tx_first_in.shape[0]
+    # the starting outputs, each once: hop 0, their whole value
+    n_ss = _sorted_starts(st, ss)
+    ss_slot[:n_ss] = -1
+    n_sl = n_iv = n_h = 0
+    for q in range(st.shape[0]):
         o = st[q]
-        lo = 0
-        hi = n_ss
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if ss[mid] < o:
-                lo = mid + 1
-            else:
-                hi = mid
-        if used[lo]:
+        i = _find(ss, n_ss, o)
+        if ss_slot[i] >= 0:
             continue
-        used[lo] = True
-        s = n_sl
+        s = ss_slot[i] = n_sl
         n_sl += 1
         v = out_value[o]
-        sl_out[s] = o
-        sl_ent[s] = out_ent[o]
-        sl_lim[s] = 0
-        sl_ivh[s] = n_iv
-        sl_ivn[s] = 0
+        sl_out[s], sl_ent[s], sl_lim[s], sl_ivh[s], sl_ivn[s] = o, out_ent[o], 0, n_iv, 1 if v > 0 else 0
         if v > 0:
-            iv_l[n_iv] = v
-            iv_h[n_iv] = 0
-            iv_etx[n_iv] = -1
-            iv_eto[n_iv] = -1
-            iv_eamt[n_iv] = 0
+            iv_l[n_iv], iv_h[n_iv], iv_etx[n_iv], iv_eto[n_iv], iv_eamt[n_iv] = v, 0, -1, -1, 0
             n_iv += 1
-            sl_ivn[s] = 1
-        if fwd:
-            key = out_spent_by[o]
-            if key < 0:
-                sl_fate[s] = F_UNSPENT
-                continue
-        else:
-            key = -o
-        if max_hops >= 1:
-            n_h = _hpush(hk, hv, n_h, key, s)
-            sl_fate[s] = F_QUEUED
-        else:
-            sl_fate[s] = F_HOPLIMIT
+        fate, by = reached(o, -1, 0, 0, fwd, ent_stop, out_spent_by)
+        if fate == F_QUEUED and max_hops < 1:
+            fate = F_HOPLIMIT
+        sl_fate[s] = fate
+        if fate == F_QUEUED:
+            heap, n_h = heap_push(heap, n_h, (by if fwd else -by) * _SLOT_SPAN + s)
     work = n_sl
     exhausted = False
     to_fees = 0
     back = 0
-    present = np.zeros(max_hops + 1, np.int64)
-    acc = np.zeros(max_hops + 1, np.int64)
-    best = np.zeros(max_hops + 1, np.int64)
-    best_a = np.zeros(max_hops + 1, np.int64)
 
     while n_h > 0:
-        t = in_tx[hk[0]] if fwd else out_tx[-hk[0]]
-        ni = np.int64(tx_n_in[t])
-        no = np.int64(tx_n_out[t])
+        key = heap[0] >> _SLOT_BITS
+        t = in_tx[key] if fwd else out_tx[-key]
         fi = tx_first_in[t]
         fo = tx_first_out[t]
+        if t + 1 < n_tx:  # the counts from the next transaction's firsts: on the same rows
+            ni = tx_first_in[t + 1] - fi
+            no = tx_first_out[t + 1] - fo
+        else:
+            ni = np.int64(tx_n_in[t])
+            no = np.int64(tx_n_out[t])
         cost = ni + no
         if work + cost > budget:
             exhausted = True
             break
         work += cost
-        fee = tx_fee[t]
-        fate = F_CONSUMED
-        if not fwd and (tx_flags[t] & FLAG_COINBASE) != 0:
-            fate = F_COINBASE
-        elif fee < 0:
-            fate = F_UNKNOWN
-        else:
-            for k in range(ni):
-                if in_spent[fi + k] < 0:
-                    fate = F_UNKNOWN
-        # the flowing units: the pieces of the tainted side's slots, in index then hop order
+        fate = tx_fate(t, fwd, fi, ni, tx_flags, tx_fee, in_spent)
+        # the slots it takes (forward its inputs', backward its outputs', highest first), and
+        # their pieces as the flowing units, in index then hop order
+        end = (fi + ni) * _SLOT_SPAN if fwd else (1 - fo) * _SLOT_SPAN
         n_t = 0
-        while n_h > 0 and ((hk[0] < fi + ni) if fwd else (-hk[0] >= fo)):
-            _key, s, n_h = _hpop(hk, hv, n_h)
-            sl_fate[s] = fate
-            tsl[n_t] = s
+        while n_h > 0 and heap[0] < end:
+            top, n_h = heap_pop(heap, n_h)
+            tsl[n_t] = top & _SLOT_MASK
+            sl_fate[tsl[n_t]] = fate
             n_t += 1
         m = 0
         for y in range(n_t):
-            s = tsl[y] if fwd else tsl[n_t - 1 - y]  # backward: popped highest output first
+            s = tsl[y] if fwd else tsl[n_t - 1 - y]
             for z in range(sl_ivh[s], sl_ivh[s] + sl_ivn[s]):
-                u_slot[m] = s
-                u_hop[m] = iv_h[z]
-                u_amt[m] = iv_l[z]
+                u_slot[m], u_hop[m], u_amt[m] = s, iv_h[z], iv_l[z]
                 m += 1
+        if n_h > 0:  # the next transaction's rows, loading while this one is split
+            t2 = in_tx[heap[0] >> _SLOT_BITS] if fwd else out_tx[-(heap[0] >> _SLOT_BITS)]
+            _ahead(fwd, tx_first_in[t2], tx_first_out[t2], in_spent, out_value, out_spent_by,
+                   out_ent)
         if fate != F_CONSUMED or m == 0:
             continue
-        # the receiving columns
-        if fwd:
-            n_cols = no + 1
-            for j in range(no):
-                col_val[j] = out_value[fo + j]
-                prefetch(in_tx, out_spent_by[fo + j])
-            col_val[no] = fee
+        # the haircut split (``split_kernels``), into the matrix buffer when it fits
+        fee = tx_fee[t]
+        n_cols = _columns(fwd, fi, ni, fo, no, fee, col_val, out_value, out_spent_by, in_spent,
+                          in_tx, out_tx, out_ent)
+        total = 0
+        for a in range(m):
+            total += u_amt[a]
+        if m * n_cols <= mat0.shape[0]:
+            mat = mat0[:m * n_cols].reshape((m, n_cols))
         else:
-            n_cols = ni
-            for j in range(ni):
-                o = in_spent[fi + j]
-                prefetch(out_ent, o)
-                prefetch(out_tx, o)
-                col_val[j] = out_value[o]
-        mat = mat0 if m * n_cols <= mat0.shape[0] else np.empty(m * n_cols, np.int64)
-        _split(fwd, m, u_amt, col_val, n_cols, fee, col_sum, rem, order, rres, mat)
-        # the units' hops, ascending (a receiver's pieces: one per hop, in hop order)
-        for h in range(max_hops + 1):
-            present[h] = -1
-        for a in range(m):
-            present[u_hop[a]] = 0
-        nh = 0
-        for h in range(max_hops + 1):
-            if present[h] == 0:
-                present[h] = nh
-                order[nh] = h
-                nh += 1
-        for a in range(m):
-            u_hi[a] = present[u_hop[a]]
-        n_r = 0
+            mat = np.empty((m, n_cols), np.int64)
+        value = haircut_sums(total, col_val, n_cols, fwd, col_sum, rem, order)
+        haircut_fill(u_amt, m, col_val, n_cols, value, col_sum, mat, rres, rem)
+        nh = _hop_index(u_hop, u_hi, order, present, m, max_hops)
+        # the receivers, column by column: one piece per hop, with its heaviest edge (the
+        # first among equals)
         for b in range(n_cols):
             for x in range(nh):
                 acc[x] = 0
                 best[x] = 0
-                best_a[x] = -1
             got = 0
             for a in range(m):
-                v = mat[a * n_cols + b]
+                v = mat[a, b]
                 if v > 0:
-                    n_r += 1
+                    work += 1
                     x = u_hi[a]
                     acc[x] += v
                     got += v
@@ -435,62 +332,45 @@ def trace(st, fwd, max_hops, budget, ws, tx_first_in, tx_n_in, tx_first_out, tx_
                 to_fees += got
                 continue
             o = fo + b if fwd else in_spent[fi + b]
-            if _is_start(ss, n_ss, o):
+            i = _find(ss, n_ss, o)
+            if i < n_ss and ss[i] == o:
                 back += got
                 continue
             s = n_sl
             n_sl += 1
             h0 = n_iv
-            sl_out[s] = o
-            sl_lim[s] = 0
-            sl_ivh[s] = h0
             for x in range(nh):
                 if acc[x] > 0:
-                    iv_l[n_iv] = acc[x]
-                    iv_h[n_iv] = order[x] + 1
-                    iv_etx[n_iv] = t
-                    iv_eto[n_iv] = u_slot[best_a[x]]
-                    iv_eamt[n_iv] = best[x]
+                    iv_l[n_iv], iv_h[n_iv], iv_etx[n_iv] = acc[x], order[x] + 1, t
+                    iv_eto[n_iv], iv_eamt[n_iv] = u_slot[best_a[x]], best[x]
                     n_iv += 1
-            sl_ivn[s] = n_iv - h0
             ent = out_ent[o]
-            sl_ent[s] = ent
-            if ent >= 0 and ent_stop[ent]:
-                sl_fate[s] = F_STOP
-                continue
-            if fwd:
-                key = out_spent_by[o]
-                if key < 0:
-                    sl_fate[s] = F_UNSPENT
-                    continue
-            else:
-                key = -o
-            # pieces at the hop limit stop here; the others go on
-            w = h0
-            lim = 0
-            for z in range(h0, n_iv):
-                if iv_h[z] >= max_hops:
-                    lim += iv_l[z]
+            sl_out[s], sl_ent[s], sl_lim[s], sl_ivh[s], sl_ivn[s] = o, ent, 0, h0, n_iv - h0
+            fate, by = reached(o, ent, 0, 0, fwd, ent_stop, out_spent_by)
+            if fate == F_QUEUED:
+                # pieces at the hop limit stop here; the others go on
+                w, lim = cut_at_hop_limit(iv_h, iv_l, h0, n_iv, max_hops, more)
+                if w == h0:  # all of them (kept, as the engine keeps them)
+                    fate = F_HOPLIMIT
                 else:
-                    iv_l[w] = iv_l[z]
-                    iv_h[w] = iv_h[z]
-                    iv_etx[w] = iv_etx[z]
-                    iv_eto[w] = iv_eto[z]
-                    iv_eamt[w] = iv_eamt[z]
-                    w += 1
-            if w == h0:
-                sl_fate[s] = F_HOPLIMIT
-                continue
-            n_iv = w
-            sl_ivn[s] = w - h0
-            sl_lim[s] = lim
-            n_h = _hpush(hk, hv, n_h, key, s)
-            sl_fate[s] = F_QUEUED
-        work += n_r
+                    n_iv = w
+                    sl_ivn[s] = w - h0
+                    sl_lim[s] = lim
+                    # its transaction's rows, for when it is popped
+                    t2 = in_tx[by] if fwd else out_tx[by]
+                    prefetch(tx_first_in, t2)
+                    prefetch(tx_first_out, t2)
+                    prefetch(tx_fee, t2)
+                    if fwd:
+                        prefetch(in_spent, by)
+                    else:
+                        prefetch(tx_flags, t2)
+                    heap, n_h = heap_push(heap, n_h, (by if fwd else -by) * _SLOT_SPAN + s)
+            sl_fate[s] = fate
 
     # what is still queued ran out of budget
     for q in range(n_h):
-        sl_fate[hv[q]] = F_BUDGET
+        sl_fate[heap[q] & _SLOT_MASK] = F_BUDGET
     return n_sl, n_iv, work, exhausted, to_fees, back
 
 

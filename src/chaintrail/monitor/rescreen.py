@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 from chaintrail.chain import Chain
 from chaintrail.desk import bulk
 from chaintrail.desk.schema import monitor_watch
+from chaintrail.gcpause import collector_paused
 from chaintrail.monitor import alerts as alerts_mod
 from chaintrail.monitor.evaluate import exposure_findings
 from chaintrail.monitor.exposure import TRANSFER_BUDGET, trace_with_evidence
@@ -202,6 +203,12 @@ def rescreen(engine: Engine, screener: Screener, progress=None,
              threads: int | None = None) -> RescreenReport:
     """Re-evaluate past customer transfers against the items listed since the snapshot (the
     exposure traces on `threads` threads, default one per core)."""
+    with collector_paused():
+        return _rescreen(engine, screener, threads)
+
+
+def _rescreen(engine: Engine, screener: Screener, threads: int | None) -> RescreenReport:
+    """``rescreen``."""
     rep = RescreenReport()
     chain = screener.chain
     t = time.perf_counter()

@@ -8,15 +8,17 @@ CoinJoin verdicts (the clustering's, extended over new blocks)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from chaintrail.chain import Chain
-from chaintrail.monitor.alerts import AlertRow, alert_key
+from chaintrail.monitor.alerts import AlertRow
 from chaintrail.monitor.evaluate import Finding, evaluate
 from chaintrail.monitor.exposure import trace_transfers
+from chaintrail.monitor.jsontext import RawJSON, canonical_json, quote, value_text
 from chaintrail.monitor.rules import RuleSet
 from chaintrail.monitor.transfers import DIRECTION_NAMES, CustomerBook, Transfers, find_transfers
 from chaintrail.monitor.watch import Watch, watch_of
@@ -192,24 +194,33 @@ class Screener:
         bts = [t + "Z" for t in np.datetime_as_string(
             np.asarray(a.tx_time)[txs].astype("datetime64[s]"), unit="s").tolist()]
         texts = a.address_texts(aids)
-        ruleset = {"name": self.ruleset.name, "version": self.ruleset.version,
-                   "digest": self.ruleset.digest}
+        # the rules and the ruleset encoded once (every alert's evidence repeats them)
+        ruleset = RawJSON(canonical_json({"name": self.ruleset.name,
+                                          "version": self.ruleset.version,
+                                          "digest": self.ruleset.digest}))
+        rule_json: dict[int, RawJSON] = {}
+        extra = f"|{origin}|{block_hash or ''}|{key_extra}"
+        ruleset_version = self.ruleset.version
+        sha = hashlib.sha256
         out = []
-        for j, f in enumerate(sc.findings):
-            txid, d, bt = txids[j], DIRECTION_NAMES[dirs[j]], bts[j]
-            key = alert_key(f.rule.id, f.rule.version, txid, d, idx[j], custs[j], origin,
-                            block_hash or "", key_extra)
+        for f, txid, d, i, cust, v, aid, h, bt in zip(
+                sc.findings, txids, map(DIRECTION_NAMES.__getitem__, dirs), idx, custs, vals,
+                aids, heights, bts):
+            rule = f.rule
+            rj = rule_json.get(id(rule))
+            if rj is None:
+                rj = rule_json[id(rule)] = RawJSON(canonical_json(rule.to_dict()))
+            # alert_key(rule id, rule version, txid, direction, index, customer, origin, block,
+            # key_extra), written out
+            key = sha(f"{rule.id}|{rule.version}|{txid}|{d}|{i}|{cust}{extra}".encode()).hexdigest()
             ev = dict(f.evidence)
-            ev["rule"] = f.rule.to_dict()
-            ev["ruleset"] = dict(ruleset)
-            ev["transfer"] = {"txid": txid, "direction": d, "index": idx[j],
-                              "value_sat": vals[j], "height": heights[j], "time": bt}
+            ev["rule"] = rj
+            ev["ruleset"] = ruleset
+            ev["transfer"] = RawJSON(
+                f'{{"direction":{quote(d)},"height":{value_text(h)},"index":{i},'
+                f'"time":{quote(bt)},"txid":{quote(txid)},"value_sat":{v}}}')
             out.append(AlertRow(
-                key=key, rule_id=f.rule.id, rule_version=f.rule.version,
-                ruleset_version=self.ruleset.version, severity=f.rule.severity, origin=origin,
-                customer_id=custs[j], txid=txid, block_hash=block_hash,
-                height=heights[j], block_time=bt,
-                address=texts[aids[j]] if aids[j] >= 0 else None, direction=d,
-                amount=vals[j], category=f.category, score=f.score, summary=f.summary,
-                evidence=ev, listed_since=f.listed_since, known_since=known_since))
+                key, rule.id, rule.version, ruleset_version, rule.severity, origin, cust, txid,
+                block_hash, h, bt, texts[aid] if aid >= 0 else None, d, v, f.category, f.score,
+                f.summary, ev, f.listed_since, known_since))
         return out

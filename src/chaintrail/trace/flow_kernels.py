@@ -73,6 +73,56 @@ def entity_code(o, out_address, addr_hkeys, addr_hvals, dense, cl_hkeys, cl_hval
 
 
 @njit(cache=True, nogil=True)
+def tx_fate(t, forward, fi, ni, tx_flags, tx_fee, in_spent):
+    """What becomes of the flow reaching transaction t (inputs fi..fi+ni): F_CONSUMED, split
+    on; backward at a coinbase F_COINBASE; F_UNKNOWN where its fee or an input is unknown."""
+    if not forward and (tx_flags[t] & FLAG_COINBASE) != 0:
+        return F_COINBASE
+    if tx_fee[t] < 0:
+        return F_UNKNOWN
+    for k in range(ni):
+        if in_spent[fi + k] < 0:
+            return F_UNKNOWN
+    return F_CONSUMED
+
+
+@njit(cache=True, nogil=True)
+def reached(o, ent, amount, min_value, forward, ent_stop, out_spent_by):
+    """Where flow newly reaching output o (entity ent, `amount` satoshis) stops: (F_STOP,
+    F_FLOOR or F_UNSPENT, -1), or (F_QUEUED, the id it goes on by: forward the input spending
+    o, backward o itself)."""
+    if ent >= 0 and ent_stop[ent]:
+        return F_STOP, -1
+    if amount < min_value:
+        return F_FLOOR, -1
+    if not forward:
+        return F_QUEUED, o
+    sb = out_spent_by[o]
+    if sb < 0:
+        return F_UNSPENT, -1
+    return F_QUEUED, sb
+
+
+@njit(cache=True, nogil=True)
+def cut_at_hop_limit(iv_h, iv_l, h0, n_iv, max_hops, more):
+    """Drop the pieces h0..n_iv that reached the hop limit, keeping the others in order in
+    iv_h, iv_l and each array of the tuple `more`; returns (their new end, the satoshis
+    dropped)."""
+    w = h0
+    lim = 0
+    for z in range(h0, n_iv):
+        if iv_h[z] >= max_hops:
+            lim += iv_l[z]
+        else:
+            iv_l[w] = iv_l[z]
+            iv_h[w] = iv_h[z]
+            for col in more:
+                col[w] = col[z]
+            w += 1
+    return w, lim
+
+
+@njit(cache=True, nogil=True)
 def _queue(tkeys, tvals, n_tx, heap, n_h, t, hop, direction):
     """Queue transaction t at hop (or lower the hop of a queued one)."""
     cur = map_get(tkeys, tvals, t)
@@ -232,15 +282,7 @@ def propagate(direction, policy, starts, max_hops, min_value, budget,
                 p_hop[n_p] = iv_h[h + z]
                 n_p += 1
         fee = tx_fee[t]
-        fate = F_CONSUMED
-        if not forward and (tx_flags[t] & FLAG_COINBASE) != 0:
-            fate = F_COINBASE
-        elif fee < 0:
-            fate = F_UNKNOWN
-        else:
-            for k in range(ni):
-                if in_spent[fi + k] < 0:
-                    fate = F_UNKNOWN
+        fate = tx_fate(t, forward, fi, ni, tx_flags, tx_fee, in_spent)
         for z in range(n_touch):
             sl_fate[touched[z]] = fate
         if fate != F_CONSUMED or n_p == 0:
@@ -352,31 +394,13 @@ def propagate(direction, policy, starts, max_hops, min_value, budget,
             sl_ivn[s] = n_iv - h0
             ent = entity_code(o, out_address, addr_hkeys, addr_hvals, dense, cl_hkeys, cl_hvals)
             sl_ent[s] = ent
-            if ent >= 0 and ent_stop[ent]:
-                sl_fate[s] = F_STOP
+            fate, by = reached(o, ent, amount, min_value, forward, ent_stop, out_spent_by)
+            if fate != F_QUEUED:
+                sl_fate[s] = fate
                 continue
-            if amount < min_value:
-                sl_fate[s] = F_FLOOR
-                continue
-            if forward:
-                sb = out_spent_by[o]
-                if sb < 0:
-                    sl_fate[s] = F_UNSPENT
-                    continue
-                nxt = in_tx[sb]
-            else:
-                nxt = out_tx[o]
+            nxt = in_tx[by] if forward else out_tx[by]
             # pieces at the hop limit stop here; the others go on
-            w = h0
-            lim = 0
-            for z in range(h0, n_iv):
-                if iv_h[z] >= max_hops:
-                    lim += iv_l[z]
-                else:
-                    iv_s[w] = iv_s[z]
-                    iv_l[w] = iv_l[z]
-                    iv_h[w] = iv_h[z]
-                    w += 1
+            w, lim = cut_at_hop_limit(iv_h, iv_l, h0, n_iv, max_hops, (iv_s,))
             if w == h0:
                 sl_fate[s] = F_HOPLIMIT
                 continue

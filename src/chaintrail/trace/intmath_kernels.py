@@ -32,9 +32,47 @@ def mul_divmod(a: int, b: int, c: int) -> tuple[int, int]:
 
 
 @njit(cache=True, nogil=True)
-def apportion(total: int, weights: np.ndarray, n: int, out: np.ndarray) -> None:
+def floors(total: int, weights: np.ndarray, n: int, w_sum: int, out: np.ndarray,
+           rem: np.ndarray) -> int:
+    """out[k], rem[k] = floor and remainder of total * weights[k] / w_sum for k < n; returns
+    the floors' sum (what is left to give is total minus it)."""
+    given = 0
+    for k in range(n):
+        q, r = mul_divmod(total, weights[k], w_sum)
+        out[k] = q
+        rem[k] = r
+        given += q
+    return given
+
+
+@njit(cache=True, nogil=True)
+def add_to_largest(out: np.ndarray, rem: np.ndarray, n: int, count: int,
+                   order: np.ndarray) -> None:
+    """One more to each of the `count` entries of out[:n] with the largest rem (ties: lower
+    index first, as a stable sort of -rem takes them); order[:n] is scratch."""
+    if count <= 0:
+        return
+    if n > 64:
+        o = np.argsort(-rem[:n], kind="mergesort")
+        for k in range(count):
+            out[o[k]] += 1
+        return
+    for k in range(n):  # insertion sort, stable: the same order for the few columns of a tx
+        j = k
+        while j > 0 and rem[order[j - 1]] < rem[k]:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = k
+    for k in range(count):
+        out[order[k]] += 1
+
+
+@njit(cache=True, nogil=True)
+def apportion(total: int, weights: np.ndarray, n: int, out: np.ndarray, rem: np.ndarray,
+              order: np.ndarray) -> None:
     """Split total into out[:n] in proportion to weights[:n], exactly: floors, then one
-    satoshi more to the largest remainders (ties: lower index first)."""
+    satoshi more to the largest remainders (ties: lower index first). rem and order (n
+    each) are scratch."""
     w_sum = 0
     for k in range(n):
         w_sum += weights[k]
@@ -42,27 +80,15 @@ def apportion(total: int, weights: np.ndarray, n: int, out: np.ndarray) -> None:
         for k in range(n):
             out[k] = 0
         return
-    rem = np.empty(n, np.int64)
-    given = 0
-    for k in range(n):
-        q, r = mul_divmod(total, weights[k], w_sum)
-        out[k] = q
-        rem[k] = r
-        given += q
-    left = total - given
-    if left > 0:
-        order = np.argsort(-rem, kind="mergesort")
-        for k in range(left):
-            out[order[k]] += 1
+    add_to_largest(out, rem, n, total - floors(total, weights, n, w_sum, out, rem), order)
 
 
 @njit(cache=True, nogil=True)
 def fill_residuals(mat: np.ndarray, n_rows: int, n_cols: int, row_sum: np.ndarray,
-                   col_sum: np.ndarray) -> None:
+                   col_sum: np.ndarray, rres: np.ndarray, cres: np.ndarray) -> None:
     """Raise mat[:n_rows, :n_cols] (floors of a proportional split) so that its rows sum
-    to row_sum and its columns to col_sum, walking from the north-west corner."""
-    rres = np.empty(n_rows, np.int64)
-    cres = np.empty(n_cols, np.int64)
+    to row_sum and its columns to col_sum, walking from the north-west corner. rres and
+    cres (n_rows, n_cols) are scratch."""
     for i in range(n_rows):
         s = 0
         for j in range(n_cols):

@@ -22,7 +22,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from chaintrail.trace.intmath_kernels import apportion, fill_residuals, mul_divmod
+from chaintrail.trace.intmath_kernels import (
+    add_to_largest,
+    apportion,
+    fill_residuals,
+    floors,
+    mul_divmod,
+)
 from chaintrail.trace.policies import FIFO, HAIRCUT, LIFO, POISON, TIHO
 
 _HOP_SPAN = np.int64(1) << 20  # hops are below this
@@ -131,6 +137,41 @@ def _stream(u_src, u_hop, u_amt, m, d_order, d_len, n_d, r_src, r_dst, r_start, 
 
 
 @njit(cache=True, nogil=True)
+def haircut_sums(total, col_val, n_cols, fee_last, col_sum, rem, order):
+    """The haircut's column sums (col_sum[:n_cols]) of `total` satoshis over columns of values
+    col_val[:n_cols]: each column the floor of total * its value / all values; with fee_last
+    (forward: the last column is the fee) what the others leave goes to the fee up to its
+    value; the rest one satoshi each to the largest remainders (ties: lower index first).
+    Returns the sum of the values. rem and order (n_cols) are scratch."""
+    value = 0
+    for j in range(n_cols):
+        value += col_val[j]
+    if not fee_last:
+        apportion(total, col_val, n_cols, col_sum, rem, order)
+        return value
+    n_f = n_cols - 1
+    left = total - floors(total, col_val, n_f, value, col_sum, rem)
+    col_sum[n_f] = min(left, col_val[n_f])
+    add_to_largest(col_sum, rem, n_f, left - col_sum[n_f], order)
+    return value
+
+
+@njit(cache=True, nogil=True)
+def haircut_fill(u_amt, m, col_val, n_cols, value, col_sum, mat, rres, cres):
+    """The haircut's matrix mat[:m, :n_cols], unit a's satoshis to column j: the floors of
+    u_amt[a] * col_val[j] / value raised from the north-west corner to the units' amounts
+    and the column sums (``haircut_sums``). rres (m) and cres (n_cols) are scratch."""
+    if m == 1:  # one unit: its floors are the columns' floors, the fill gives it col_sum
+        for j in range(n_cols):
+            mat[0, j] = col_sum[j]
+        return
+    for a in range(m):
+        for j in range(n_cols):
+            mat[a, j] = mul_divmod(u_amt[a], col_val[j], value)[0]
+    fill_residuals(mat, m, n_cols, u_amt, col_sum, rres, cres)
+
+
+@njit(cache=True, nogil=True)
 def split_forward(policy, in_val, n_in, out_val, n_out, fee, p_src, p_start, p_len, p_hop, n_p,
                   r_src, r_dst, r_start, r_len, r_hop):
     """Forward split of one transaction; returns the number of result rows."""
@@ -177,38 +218,24 @@ def split_forward(policy, in_val, n_in, out_val, n_out, fee, p_src, p_start, p_l
                        r_src, r_dst, r_start, r_len, r_hop)
 
     mat = np.zeros((m, n_cols), np.int64)
-    row_sum = np.empty(m, np.int64)
     col_sum = np.empty(n_cols, np.int64)
+    rres = np.empty(max(m, n_cols), np.int64)
+    cres = np.empty(max(m, n_cols), np.int64)
     if policy == POISON:
         # every output and the fee fully tainted, each split over the units by their taint
-        apportion(value, u_amt, m, row_sum)
+        row_sum = np.empty(m, np.int64)
+        apportion(value, u_amt, m, row_sum, rres, cres)
         for j in range(n_cols):
             col_sum[j] = col_val[j]
         for a in range(m):
             for j in range(n_cols):
                 mat[a, j] = mul_divmod(col_val[j], u_amt[a], total)[0]
+        fill_residuals(mat, m, n_cols, row_sum, col_sum, rres, cres)
     else:
         # haircut: total * value / (outputs + fee) per output, floored; the rest to the
         # fee, capped at its value (any excess back to the largest remainders)
-        rem = np.empty(n_out, np.int64)
-        given = 0
-        for j in range(n_out):
-            q, r = mul_divmod(total, col_val[j], value)
-            col_sum[j] = q
-            rem[j] = r
-            given += q
-        to_fee = total - given
-        if to_fee > fee:
-            order = np.argsort(-rem, kind="mergesort")
-            for k in range(to_fee - fee):
-                col_sum[order[k]] += 1
-            to_fee = fee
-        col_sum[n_out] = to_fee
-        for a in range(m):
-            row_sum[a] = u_amt[a]
-            for j in range(n_cols):
-                mat[a, j] = mul_divmod(u_amt[a], col_val[j], value)[0]
-    fill_residuals(mat, m, n_cols, row_sum, col_sum)
+        haircut_sums(total, col_val, n_cols, True, col_sum, rres, cres)
+        haircut_fill(u_amt, m, col_val, n_cols, value, col_sum, mat, rres, cres)
     return _emit(mat, u_src, u_hop, m, n_cols, r_src, r_dst, r_start, r_len, r_hop)
 
 
@@ -250,22 +277,21 @@ def split_backward(policy, in_val, n_in, out_val, n_out, p_src, p_start, p_len, 
                        r_src, r_dst, r_start, r_len, r_hop)
 
     mat = np.zeros((m, n_in), np.int64)
-    row_sum = np.empty(m, np.int64)
     col_sum = np.empty(n_in, np.int64)
+    rres = np.empty(max(m, n_in), np.int64)
+    cres = np.empty(max(m, n_in), np.int64)
     if policy == POISON:
         # every input is a full source of the demanded outputs
-        apportion(value, u_amt, m, row_sum)
+        row_sum = np.empty(m, np.int64)
+        apportion(value, u_amt, m, row_sum, rres, cres)
         for i in range(n_in):
             col_sum[i] = in_val[i]
         for a in range(m):
             for i in range(n_in):
                 mat[a, i] = mul_divmod(in_val[i], u_amt[a], total)[0]
+        fill_residuals(mat, m, n_in, row_sum, col_sum, rres, cres)
     else:
         # haircut: each input supplies the demand in proportion to its value
-        apportion(total, in_val, n_in, col_sum)
-        for a in range(m):
-            row_sum[a] = u_amt[a]
-            for i in range(n_in):
-                mat[a, i] = mul_divmod(u_amt[a], in_val[i], value)[0]
-    fill_residuals(mat, m, n_in, row_sum, col_sum)
+        haircut_sums(total, in_val, n_in, False, col_sum, rres, cres)
+        haircut_fill(u_amt, m, in_val, n_in, value, col_sum, mat, rres, cres)
     return _emit(mat, u_src, u_hop, m, n_in, r_src, r_dst, r_start, r_len, r_hop)
