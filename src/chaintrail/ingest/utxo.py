@@ -4,7 +4,7 @@ chain: 80 bytes a slot (16 of key, 64 of value), at most 75% full: about
 107 bytes an unspent output, 19 GB for the ~180 million of today's chain.
 
 A commit saves only the slots written since the previous save (the kernels
-mark them): a *delta* directory naming the directory it follows. The whole
+log them): a *delta* directory naming the directory it follows. The whole
 table is written again (a *snapshot*) when it has been rehashed, or when the
 deltas since the last snapshot hold more than a quarter of its slots, which
 bounds both the extra disk and the reading back. The newest directory's
@@ -61,7 +61,7 @@ class UtxoSet:
         self.keys = keys
         self.vals = vals
         self.count = count
-        self.dirty = np.zeros(keys.shape[0], np.uint8)  # slots written since the last save
+        self.log = np.zeros(1, np.int64)  # [count, slots written since the last save...]
         self.chain: list[str] = []  # the directories of the last save, oldest first
         self.delta_rows = 0  # slots in the deltas of `chain`
         self.whole = True  # the next save writes a snapshot (new or rehashed table)
@@ -71,11 +71,12 @@ class UtxoSet:
         return self.keys.shape[0]
 
     def table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(keys, value rows, dirty marks): the arrays the kernels take."""
-        return self.keys, self.vals, self.dirty
+        """(keys, value rows, log of written slots): the arrays the kernels take."""
+        return self.keys, self.vals, self.log
 
     def reserve(self, extra: int) -> None:
         """Grow (rehash into double size or more) so `extra` more entries stay under the load limit."""
+        self._log_room(4 * extra)  # an insert and a delete a coin, and the deletes' shifts
         need = self.count + extra
         if need <= self.capacity * MAX_LOAD:
             return
@@ -85,8 +86,20 @@ class UtxoSet:
         keys, vals = _empty(cap)
         K.rehash(self.keys, self.vals, keys, vals)
         self.keys, self.vals = keys, vals
-        self.dirty = np.zeros(cap, np.uint8)
+        self.log[0] = 0
         self.whole = True
+
+    def _log_room(self, more: int) -> None:
+        """Room in the log for `more` entries, up to half the table's slots (a delta that large
+        would exceed the share that makes a snapshot anyway: the log then overflows)."""
+        n = int(self.log[0])
+        if n < 0 or self.whole:
+            return
+        size = min(n + 1 + more, self.capacity // 2 + 1)
+        if size > self.log.shape[0]:
+            log = np.empty(max(size, 2 * self.log.shape[0]), np.int64)
+            log[:n + 1] = self.log[:n + 1]
+            self.log = log
 
     def nbytes(self) -> int:
         return self.keys.nbytes + self.vals.nbytes
@@ -97,8 +110,9 @@ class UtxoSet:
         slots written since the last save, or the whole table (see the module's note)."""
         directory = root / rel
         directory.mkdir(parents=True, exist_ok=False)
-        slots = np.flatnonzero(self.dirty)
-        snapshot = (self.whole or not self.chain or len(self.chain) > MAX_DELTAS
+        n = int(self.log[0])
+        slots = np.unique(self.log[1:n + 1]) if n > 0 else np.zeros(0, np.int64)
+        snapshot = (self.whole or n < 0 or not self.chain or len(self.chain) > MAX_DELTAS
                     or self.delta_rows + slots.size > DELTA_SHARE * self.capacity)
         if snapshot:
             _write(directory / "keys.npy", self.keys)
@@ -118,7 +132,7 @@ class UtxoSet:
             os.fsync(fd)
         finally:
             os.close(fd)
-        self.dirty[:] = 0
+        self.log[0] = 0
         self.whole = False
 
     @classmethod
@@ -139,6 +153,7 @@ class UtxoSet:
 
     # --- reorg undo ---------------------------------------------------------
     def remove(self, k0: np.ndarray, k2: np.ndarray, vout: np.ndarray, oid: np.ndarray) -> int:
+        self._log_room(4 * len(k0))
         n = K.remove_keys(*self.table(), k0, k2, vout, oid)
         self.count -= n
         return n

@@ -11,8 +11,10 @@ word packing script type, witness version and payload length, and the
 40-byte address payload, everything an input needs from the output it
 spends. Rows are copied a word at a time (byte loops cost 5x more). Linear probing with backward-shift
 deletion keeps probe runs short without tombstones. Every kernel that writes
-a slot marks it in a byte array `dirty` of the table's size, so that a
-commit saves only the slots written since the last save (``utxo.UtxoSet``).
+a slot appends its number to a log (`log[0]` counts the entries, -1 once it
+is full), so that a commit saves only the slots written since the last save
+(``utxo.UtxoSet``); appending costs no cache miss, a mark per slot in a
+table-sized array cost one per write.
 
 The tests hold the table against a plain dict (``tests/test_properties.py``).
 """
@@ -38,6 +40,18 @@ def _pack_meta(stype, wver, plen, row):
     return np.int64(stype[row]) | (np.int64(wver[row]) << 8) | (np.int64(plen[row]) << 16)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _note(log, i):
+    """Append slot i to the log of written slots (or mark it overflowed: -1)."""
+    n = log[0]
+    if n >= 0:
+        if n + 1 < log.shape[0]:
+            log[n + 1] = i
+            log[0] = n + 1
+        else:
+            log[0] = -1
+
+
 @njit(cache=True, nogil=True)
 def find(keys, k0, k1):
     """Slot holding the key, or -1."""
@@ -53,7 +67,7 @@ def find(keys, k0, k1):
 
 
 @njit(cache=True, nogil=True)
-def insert(keys, vals, dirty, k0, k1, oid, value, metaw, payload64, src_row):
+def insert(keys, vals, log, k0, k1, oid, value, metaw, payload64, src_row):
     """Insert or overwrite (a duplicate txid replaces the older output, as BIP30-era Core did).
 
     payload64 is the payload array viewed as int64[n, 5]. Returns 1 if a new slot was used.
@@ -71,7 +85,7 @@ def insert(keys, vals, dirty, k0, k1, oid, value, metaw, payload64, src_row):
         i = (i + 1) & np.int64(mask)
     keys[i, 0] = k0
     keys[i, 1] = k1
-    dirty[i] = 1
+    _note(log, i)
     vals[i, 0] = oid
     vals[i, 1] = value
     vals[i, 2] = metaw
@@ -81,7 +95,7 @@ def insert(keys, vals, dirty, k0, k1, oid, value, metaw, payload64, src_row):
 
 
 @njit(cache=True, nogil=True)
-def delete(keys, vals, dirty, slot):
+def delete(keys, vals, log, slot):
     """Free a slot, shifting later entries of the probe run back into the hole."""
     cap = keys.shape[0]
     mask = np.uint64(cap - 1)
@@ -100,12 +114,12 @@ def delete(keys, vals, dirty, slot):
             continue
         keys[i, 0] = keys[j, 0]
         keys[i, 1] = keys[j, 1]
-        dirty[i] = 1
+        _note(log, i)
         for m in range(WORDS):
             vals[i, m] = vals[j, m]
         i = j
     keys[i, 1] = EMPTY
-    dirty[i] = 1
+    _note(log, i)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -121,7 +135,7 @@ def _words_at(buf, off):
 
 
 @njit(cache=True, nogil=True)
-def resolve(keys, vals, dirty,
+def resolve(keys, vals, log,
             buf, txid, tx_first_in, tx_nin, tx_first_out, tx_nout, tx_coinbase,
             in_prev_off, in_prev_vout,
             out_value, out_stype, out_wver, out_plen, out_payload64, out_spendable, output_id_base,
@@ -166,7 +180,7 @@ def resolve(keys, vals, dirty,
                 for m in range(5):
                     in_payload64[j, m] = vals[slot, 3 + m]
                 total += v
-                delete(keys, vals, dirty, slot)
+                delete(keys, vals, log, slot)
                 added -= 1
             tx_in_value[t] = total if known else -1
         k0, k2 = _words_at(flat_txid, 32 * t)
@@ -174,7 +188,7 @@ def resolve(keys, vals, dirty,
         for o in range(fo, fo + tx_nout[t]):
             if out_spendable[o]:
                 k1 = (k2 << np.uint64(32)) | np.uint64(o - fo)
-                added += insert(keys, vals, dirty, k0, k1, output_id_base + o, out_value[o],
+                added += insert(keys, vals, log, k0, k1, output_id_base + o, out_value[o],
                                 _pack_meta(out_stype, out_wver, out_plen, o), out_payload64, o)
     return added, missing
 
@@ -195,24 +209,24 @@ def rehash(s_keys, s_vals, t_keys, t_vals):
 
 
 @njit(cache=True, nogil=True)
-def remove_keys(keys, vals, dirty, k0s, k2s, vouts, oids):
+def remove_keys(keys, vals, log, k0s, k2s, vouts, oids):
     """Remove the given outpoints if they still map to the given output ids (reorg undo)."""
     removed = 0
     for n in range(k0s.shape[0]):
         k1 = (np.uint64(k2s[n]) << np.uint64(32)) | np.uint64(vouts[n])
         slot = find(keys, np.uint64(k0s[n]), k1)
         if slot >= 0 and vals[slot, 0] == oids[n]:
-            delete(keys, vals, dirty, slot)
+            delete(keys, vals, log, slot)
             removed += 1
     return removed
 
 
 @njit(cache=True, nogil=True)
-def insert_many(keys, vals, dirty, k0s, k2s, vouts, oids, values, stype, wver, plen, payload64):
+def insert_many(keys, vals, log, k0s, k2s, vouts, oids, values, stype, wver, plen, payload64):
     """Insert a list of entries (reorg undo puts spent outputs back). Returns slots newly used."""
     added = 0
     for n in range(k0s.shape[0]):
         k1 = (np.uint64(k2s[n]) << np.uint64(32)) | np.uint64(vouts[n])
-        added += insert(keys, vals, dirty, np.uint64(k0s[n]), k1, oids[n], values[n],
+        added += insert(keys, vals, log, np.uint64(k0s[n]), k1, oids[n], values[n],
                         _pack_meta(stype, wver, plen, n), payload64, n)
     return added
