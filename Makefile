@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-quick setup clean lint
+.PHONY: demo test test-fast bench bench-stores bench-quick setup clean lint
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	$(PY) -m venv $(VENV)
@@ -31,7 +31,11 @@ test-fast: $(STAMP) $(SYSSTAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
+	$(BIN)/python -m bench.stores
 	$(BIN)/python -m bench.run --out bench/results.json
+
+bench-stores: $(STAMP)
+	$(BIN)/python -m bench.stores
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick --out bench/results-quick.json

@@ -19,21 +19,16 @@ from chaintrail.monitor.screen import load_book
 from chaintrail.monitor.transfers import DEPOSIT, find_transfers
 from chaintrail.monitor.watch import watch_of
 
-from support.monitor_env import build, copy_store, new_desk
+from support.monitor_env import copy_store, new_desk
 
 SPLIT = dt.date(2022, 2, 24)
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return build(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def setup(env, tmp_path_factory):
+def setup(monitor_env, tmp_path_factory):
     base = tmp_path_factory.mktemp("activity")
-    store = copy_store(env, base / "store")
-    desk, users, tokens = new_desk(base / "desk.sqlite", store, env.truth)
+    store = copy_store(monitor_env, base / "store")
+    desk, users, tokens = new_desk(base / "desk.sqlite", store, monitor_env.truth)
     chain = open_chain(store)
     yield store, desk, users, tokens, chain, base
     chain.close()

@@ -30,17 +30,12 @@ from chaintrail.monitor.screen import Screener, load_book
 
 from support.chainmaker import REGTEST_BITS, mine
 from support.fake_node import FakeNode, read_framed
-from support.monitor_env import build, new_desk
+from support.monitor_env import new_desk
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return build(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def blocks(env) -> list[bytes]:
-    return [b for p in sorted(env.blocks.glob("blk*.dat")) for b in read_framed(p)]
+def blocks(monitor_env) -> list[bytes]:
+    return [b for p in sorted(monitor_env.blocks.glob("blk*.dat")) for b in read_framed(p)]
 
 
 def mint(parent: bytes, height: int, n: int, tag: bytes = b"reorg") -> list[bytes]:
@@ -82,9 +77,9 @@ def stored_keys(engine, status: str | None = None) -> list[tuple]:
         return [tuple(r) for r in conn.execute(text(q))]
 
 
-def test_follows_the_tip_and_marks_reorged_alerts(env, blocks, tmp_path):
+def test_follows_the_tip_and_marks_reorged_alerts(monitor_env, blocks, tmp_path):
     store = tmp_path / "store"
-    desk, users, _ = new_desk(tmp_path / "desk.sqlite", env.store, env.truth)
+    desk, users, _ = new_desk(tmp_path / "desk.sqlite", monitor_env.store, monitor_env.truth)
     with FakeNode(blocks, chain="regtest", cookie_dir=tmp_path) as node:
         node.set_tip(len(blocks) // 2)
         mon = Monitor(store, desk.engine, load_rules(), node.rpc_url, from_height=0)
@@ -175,13 +170,13 @@ class Receiver:
         self.server.server_close()
 
 
-def test_killed_monitor_loses_and_duplicates_nothing(env, blocks, tmp_path):
+def test_killed_monitor_loses_and_duplicates_nothing(monitor_env, blocks, tmp_path):
     """SIGKILL the monitor process at random points (ingest, screening, the alerts' transaction,
     delivery), restart it each time; in the end the alerts are exactly an uninterrupted run's,
     each stored once with one creation event, and every one reached the webhook."""
     store = tmp_path / "store"
     db = tmp_path / "desk.sqlite"
-    desk, _, _ = new_desk(db, env.store, env.truth)
+    desk, _, _ = new_desk(db, monitor_env.store, monitor_env.truth)
     hook = Receiver(fail=3)
     rng = random.Random(7)
     cmd = [sys.executable, "-m", "chaintrail", "monitor", "run", "--store", str(store),
@@ -268,7 +263,7 @@ def _max_height(db) -> int:
         e.dispose()
 
 
-def test_webhook_retries_then_gives_up_and_can_be_retried(env, tmp_path):
+def test_webhook_retries_then_gives_up_and_can_be_retried(monitor_env, tmp_path):
     """Delivery: failures back off and count attempts; after the limit an event is dead until
     `--retry-dead`; the body is signed when a secret is set."""
     import datetime as dt
@@ -276,7 +271,7 @@ def test_webhook_retries_then_gives_up_and_can_be_retried(env, tmp_path):
     from chaintrail.monitor import delivery
     from chaintrail.monitor.alerts import AlertRow, now_ts, store_alerts
 
-    desk, users, _ = new_desk(tmp_path / "desk.sqlite", env.store, env.truth)
+    desk, users, _ = new_desk(tmp_path / "desk.sqlite", monitor_env.store, monitor_env.truth)
     with desk.engine.begin() as conn:
         cust = conn.execute(text("SELECT min(id) FROM customers")).scalar()
         store_alerts(conn, [AlertRow("k1", "r", "1", "1", "high", "live", cust, "ab" * 32, None, 5,

@@ -9,7 +9,6 @@ import datetime as dt
 
 import duckdb
 import numpy as np
-import pytest
 from sqlalchemy import text
 
 from chaintrail.attribution.service import import_sanctions, import_tags
@@ -19,12 +18,7 @@ from chaintrail.monitor.rules import load_rules
 from chaintrail.monitor.screen import Screener, load_book
 from chaintrail.monitor.watch import CAT_CODES
 
-from support.monitor_env import LIST_DATE, build, copy_store, new_desk
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return build(tmp_path_factory)
+from support.monitor_env import LIST_DATE, copy_store, new_desk
 
 
 def _rescreen(store, desk):
@@ -35,22 +29,22 @@ def _rescreen(store, desk):
         chain.close()
 
 
-def test_rescreen_alerts_only_on_newly_listed_items(env, tmp_path):
-    store = copy_store(env, tmp_path / "store")
-    desk, users, _ = new_desk(tmp_path / "desk.sqlite", store, env.truth)
+def test_rescreen_alerts_only_on_newly_listed_items(monitor_env, tmp_path):
+    store = copy_store(monitor_env, tmp_path / "store")
+    desk, users, _ = new_desk(tmp_path / "desk.sqlite", store, monitor_env.truth)
     first = _rescreen(store, desk)
     assert first.initialised and first.items > 100 and not first.alerts
     assert _rescreen(store, desk).new_items == 0  # nothing changed: nothing new
 
-    import_tags(str(store), [str(env.sanctioned_tags)])  # the sanctioned exchange gets tagged
+    import_tags(str(store), [str(monitor_env.sanctioned_tags)])  # the sanctioned exchange gets tagged
     rep = _rescreen(store, desk)
-    n_tags = sum(1 for _ in open(env.sanctioned_tags)) - 1
+    n_tags = sum(1 for _ in open(monitor_env.sanctioned_tags)) - 1
     assert rep.new_items == n_tags and rep.new_addresses > 0 and rep.reached_txs > 100
     assert rep.transfers >= rep.candidates > 0
     assert rep.alerts, "customers received funds from the sanctioned exchange"
     sanctioned = {a for (a,) in duckdb.sql(f"""
-        SELECT a.address FROM read_parquet('{env.truth}/addresses.parquet') a
-        JOIN read_parquet('{env.truth}/entities.parquet') e USING (entity_id)
+        SELECT a.address FROM read_parquet('{monitor_env.truth}/addresses.parquet') a
+        JOIN read_parquet('{monitor_env.truth}/entities.parquet') e USING (entity_id)
         WHERE e.kind = 'sanctioned_exchange'""").fetchall()}
     from chaintrail.monitor.alerts import get_alert
 
@@ -75,7 +69,7 @@ def test_rescreen_alerts_only_on_newly_listed_items(env, tmp_path):
 
     # the same addresses on a sanctions list: new items, but no new exposure
     lst = tmp_path / "sanctioned_addresses_XBT.txt"
-    lst.write_text((env.truth / "sanctioned_addresses.txt").read_text())
+    lst.write_text((monitor_env.truth / "sanctioned_addresses.txt").read_text())
     import_sanctions(str(store), str(lst), "test-list", dt.date(2022, 7, 1))
     third = _rescreen(store, desk)
     assert third.new_items > 0 and third.new_addresses == 0 and not third.alerts
@@ -85,13 +79,13 @@ def test_rescreen_alerts_only_on_newly_listed_items(env, tmp_path):
     desk.close()
 
 
-def _updated(env, tmp_path):
+def _updated(monitor_env, tmp_path):
     """A store copy whose snapshot predates the sanctioned exchange's tags, the tags imported,
     and a desk with the truth's customers."""
-    store = copy_store(env, tmp_path / "store")
-    desk, _users, _ = new_desk(tmp_path / "desk.sqlite", store, env.truth)
+    store = copy_store(monitor_env, tmp_path / "store")
+    desk, _users, _ = new_desk(tmp_path / "desk.sqlite", store, monitor_env.truth)
     assert _rescreen(store, desk).initialised
-    import_tags(str(store), [str(env.sanctioned_tags)])
+    import_tags(str(store), [str(monitor_env.sanctioned_tags)])
     return store, desk
 
 
@@ -105,7 +99,7 @@ def _new_addresses(chain, desk):
     return item_addresses(chain, rows)
 
 
-def test_rescreen_equals_screening_every_transfer_one_by_one(env, tmp_path):
+def test_rescreen_equals_screening_every_transfer_one_by_one(monitor_env, tmp_path):
     """Every past customer transfer traced on its own (the plain twin, one trace per transfer),
     its exposure to the new addresses put through the rules: the same alerts, with the same
     evidence, as the re-screening's sweep, batch traces and batch evidence."""
@@ -114,7 +108,7 @@ def test_rescreen_equals_screening_every_transfer_one_by_one(env, tmp_path):
     from chaintrail.monitor.rescreen import candidates
     from chaintrail.monitor.transfers import find_transfers
 
-    store, desk = _updated(env, tmp_path)
+    store, desk = _updated(monitor_env, tmp_path)
     chain = open_chain(store)
     try:
         sc = Screener(chain, load_book(desk.engine, chain), load_rules())
@@ -187,11 +181,11 @@ def test_rescreen_equals_screening_every_transfer_one_by_one(env, tmp_path):
     desk.close()
 
 
-def test_reach_sweep_equals_its_plain_twin(env, tmp_path):
+def test_reach_sweep_equals_its_plain_twin(monitor_env, tmp_path):
     from chaintrail.monitor.reach import attributed, levels, levels_reference, seed_outputs
     from chaintrail.monitor.reach_kernels import UNREACHED
 
-    store, desk = _updated(env, tmp_path)
+    store, desk = _updated(monitor_env, tmp_path)
     chain = open_chain(store)
     try:
         sc = Screener(chain, load_book(desk.engine, chain), load_rules())
@@ -209,11 +203,11 @@ def test_reach_sweep_equals_its_plain_twin(env, tmp_path):
         desk.close()
 
 
-def test_attributed_addresses_are_the_resolvers(env):
+def test_attributed_addresses_are_the_resolvers(monitor_env):
     from chaintrail.monitor.reach import attributed
     from chaintrail.monitor.watch import watch_of
 
-    chain = open_chain(env.store)
+    chain = open_chain(monitor_env.store)
     try:
         w = watch_of(chain)
         n = chain._arrays.counts["addresses"]

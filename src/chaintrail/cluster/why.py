@@ -47,10 +47,13 @@ class Evidence:
         self.b = _cat(root, ev["b"], pv["ev_b"])
         self.kind = _cat(root, ev["kind"], pv["ev_kind"])
         self.support = _cat(root, ev["support"], pv["ev_support"])
+        self._ab: tuple[np.ndarray, np.ndarray] | None = None  # endpoints(), made once
+        self._dense: np.ndarray | None = None  # the cluster index the edge clusters are of
+        self._edge_cluster: np.ndarray | None = None
 
     def endpoints(self) -> tuple[np.ndarray, np.ndarray]:
         """Both addresses of every edge as two contiguous arrays (for the kernel; made once)."""
-        if not hasattr(self, "_ab"):
+        if self._ab is None:
             self._ab = (np.concatenate([np.asarray(self.a.first), np.asarray(self.a.second)]),
                         np.concatenate([np.asarray(self.b.first), np.asarray(self.b.second)]))
         return self._ab
@@ -60,7 +63,7 @@ class Evidence:
         every address) by member. The cluster of every edge is found once (a gather over the
         edges) and kept for the next question."""
         ea, eb = self.endpoints()
-        if getattr(self, "_dense", None) is not dense:
+        if self._dense is not dense:
             self._dense, self._edge_cluster = dense, np.take(np.asarray(dense), ea)
         start, edges = cluster_incidence(ea, eb, self._edge_cluster, k, members)
         return ClusterEvidence(np.asarray(members), start, edges, ea, eb)
