@@ -123,6 +123,7 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
         "tx_per_s": round(r.txs_applied / elapsed, 1) if elapsed > 0 else None,
         "warnings": warnings,
         "phases_s": {k: round(v, 3) for k, v in r.phases.items()},
+        "address_lookups": r.address_lookups,
         "index": index_report,
     }
 
