@@ -134,13 +134,14 @@ def _split_blk(src, first, second, at: float = 0.5) -> None:
     second.write_bytes(b"".join(frames[k:]))
 
 
-@pytest.mark.parametrize("budget", ["default", "none", "half"])
+@pytest.mark.parametrize("budget", ["default", "none", "half", "late"])
 def test_two_runs_of_many_commits_number_addresses_as_one(tmp_path, monkeypatch, budget):
     """A second run on an indexed store, many commits each, numbers the addresses as one run
     does (the second half pays many addresses of the first), and every output's address id
     in the index is that of its address: the stored addresses found by their hashes in memory
-    (the second run's table seeded from the index), by DuckDB (no memory for the table), or
-    by the one and then the other (the table passes its budget midway)."""
+    (the second run's table seeded from the index), by DuckDB (no memory for the table), by
+    the one and then the other (the table passes its budget midway), or by the other and then
+    the one (the second run's first commit too small to seed the table for)."""
     from chaintrail.cli.store_cmds import run_ingest
     from chaintrail.ingest import pipeline
     from chaintrail.sim import simulate
@@ -154,9 +155,11 @@ def test_two_runs_of_many_commits_number_addresses_as_one(tmp_path, monkeypatch,
     once, parts = tmp_path / "once", tmp_path / "parts"
     run_ingest([str(blk)], str(once), show_progress=False)
     n_addresses = len(_table(once))
-    limit = {"default": address_index.KNOWN_ADDRESSES_BYTES, "none": 0,
-             "half": KnownAddresses().nbytes_for(n_addresses // 2)}[budget]
+    limit = {"none": 0, "half": KnownAddresses().nbytes_for(n_addresses // 2)}.get(
+        budget, address_index.KNOWN_ADDRESSES_BYTES)
     monkeypatch.setattr(address_index, "KNOWN_ADDRESSES_BYTES", limit)
+    if budget == "late":
+        monkeypatch.setattr(pipeline, "SEED_SHARE", 1)
     monkeypatch.setattr(pipeline, "CHECKPOINT_OUTPUTS", 500)  # a commit every few blocks
     r1 = run_ingest([str(tmp_path / "a.dat")], str(parts), show_progress=False, batch_mb=0)
     r2 = run_ingest([str(tmp_path / "b.dat")], str(parts), show_progress=False, batch_mb=0)
@@ -164,6 +167,8 @@ def test_two_runs_of_many_commits_number_addresses_as_one(tmp_path, monkeypatch,
     lookups = [r1["address_lookups"], r2["address_lookups"]]
     if budget == "default":
         assert all(set(k) == {"hashes"} and k["hashes"] > 5 for k in lookups)
+    elif budget == "late":
+        assert set(lookups[0]) == {"hashes"} and lookups[1]["duckdb"] == 1 and lookups[1]["hashes"] > 5
     elif budget == "none":
         assert all(set(k) == {"duckdb"} and k["duckdb"] > 5 for k in lookups)
     else:

@@ -35,6 +35,7 @@ from chaintrail.ingest.tables import Classified, Placement, Resolved, build_tabl
 from chaintrail.ingest.utxo import UtxoSet
 from chaintrail.sources.base import BlockLocation, RawBlock
 from chaintrail.store.address_index import (
+    SEED_SHARE,
     KnownAddresses,
     OutputAddresses,
     extend_addresses,
@@ -492,7 +493,7 @@ class Ingester:
                          more: int) -> KnownAddresses | None:
         """The table of the committed addresses for a commit numbering up to `more` new ones:
         the one kept, else seeded from the index's hashes; None (DuckDB) when it would pass the
-        budget or there is nothing to seed it from."""
+        budget, there is nothing to seed it from, or seeding would not pay (``SEED_SHARE``)."""
         n = self.counts["addresses"]
         if known is not None and known.count != n:
             known = None
@@ -501,7 +502,8 @@ class Ingester:
                 return None
             if n == 0:
                 hashes = (np.zeros(0, np.uint64), np.zeros(0, np.uint64))
-            elif feed is not None and feed.entry["arrays"]["addr_ha"]["length"] == n:
+            elif (feed is not None and feed.entry["arrays"]["addr_ha"]["length"] == n
+                  and (more * SEED_SHARE >= n or self.report.address_lookups)):
                 hashes = feed.address_hashes()
             else:
                 return None
