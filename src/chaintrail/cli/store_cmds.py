@@ -93,6 +93,8 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
                 source = open_remote(url, cookie=cookie)
                 ingest_remote(ing, source, progress=on_progress)
             ing.commit()
+            if not follow:
+                ing.known = None  # the table of stored addresses: no more commits to look up for
             index_report = _update_index(store) if index else None
             while follow and remotes:
                 time.sleep(poll)
@@ -123,6 +125,7 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
         "tx_per_s": round(r.txs_applied / elapsed, 1) if elapsed > 0 else None,
         "warnings": warnings,
         "phases_s": {k: round(v, 3) for k, v in r.phases.items()},
+        "address_lookups": r.address_lookups,
         "index": index_report,
     }
 

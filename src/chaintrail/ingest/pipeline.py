@@ -34,7 +34,13 @@ from chaintrail.ingest.rollback import rollback_to
 from chaintrail.ingest.tables import Classified, Placement, Resolved, build_tables
 from chaintrail.ingest.utxo import UtxoSet
 from chaintrail.sources.base import BlockLocation, RawBlock
-from chaintrail.store.address_index import OutputAddresses, extend_addresses, extend_from_outputs
+from chaintrail.store.address_index import (
+    SEED_SHARE,
+    KnownAddresses,
+    OutputAddresses,
+    extend_addresses,
+    extend_from_outputs,
+)
 from chaintrail.store.index_feed import IndexFeed
 from chaintrail.store.manifest import Manifest
 from chaintrail.store.segments import SegmentWriter, merge_tail
@@ -76,6 +82,9 @@ class IngestReport:
     commits: int = 0
     warnings: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent per phase
+    # commits by how they found which new addresses were stored: "hashes" (the table in
+    # memory) or "duckdb" (a join with the stored segments)
+    address_lookups: dict[str, int] = field(default_factory=dict)
 
     def timed(self, phase: str, t0: float) -> None:
         self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - t0
@@ -121,6 +130,10 @@ class Ingester:
         # the addresses of the outputs applied since the last commit, gathered in memory
         # (None after a rollback: the next commit reads them back from the segments)
         self.gathered: OutputAddresses | None = OutputAddresses(self.addr_watermark)
+        # the committed addresses by their hashes (address_index.KnownAddresses): None until a
+        # commit seeds it, and while a commit runs (so a failed one leaves none behind)
+        self.known: KnownAddresses | None = None
+        self._known_over_budget = False
         # the analysis arrays, appended as batches are written (None when the index lags)
         self.feed: IndexFeed | None = None
         self._open_feed()
@@ -210,6 +223,7 @@ class Ingester:
             # ids are reassigned: the index rebuilds, and the addresses step rereads its outputs
             self._drop_feed()
             self.gathered = None
+            self.known = None
         todo = plan.order[p:]
         self._apply(todo, plan)
         self.report.loose_blocks = len(plan.order) - plan.main_len
@@ -416,16 +430,22 @@ class Ingester:
         addr_segs = list(self.segments.get("addresses", []))
         t0 = time.perf_counter()
         g = self.gathered
+        known, self.known = self.known, None
         if g is not None and g.start == self.addr_watermark and g.start + g.n == self.counts["outputs"]:
             feed = self.feed
             if feed is not None and (feed.consumed or feed.entry["arrays"]["out_address"]["length"] != g.start):
                 self._drop_feed()
                 feed = None
+            known = self._known_addresses(known, feed, g.count)
+            if g.count:
+                self._count_lookup("hashes" if known is not None else "duckdb")
             new_addr, out_address = extend_from_outputs(root, addr_segs, g, self.counts["addresses"],
-                                                         feed.add_address_rows if feed else None)
+                                                         feed.add_address_rows if feed else None, known)
             if feed is not None:
                 feed.add_out_address(out_address)
         else:
+            known = None
+            self._count_lookup("duckdb")
             new_addr = extend_addresses(root, addr_segs, self.segments["outputs"], self.addr_watermark,
                                         self.counts["addresses"])
             self._drop_feed()
@@ -458,12 +478,40 @@ class Ingester:
         )
         feeding = self.feed is not None and not self.feed.consumed
         self.store.commit(new, keep=self.feed.files() if feeding else None)
+        self.known = known
         self.report.timed("commit", t0)
         self._last_commit = time.monotonic()
         self.report.commits += 1
         self.report.tip_height = new.tip_height
         self.report.tip_hash = new.tip_hash
         self.report.elapsed = time.monotonic() - self._t0
+
+    def _count_lookup(self, how: str) -> None:
+        self.report.address_lookups[how] = self.report.address_lookups.get(how, 0) + 1
+
+    def _known_addresses(self, known: KnownAddresses | None, feed: IndexFeed | None,
+                         more: int) -> KnownAddresses | None:
+        """The table of the committed addresses for a commit numbering up to `more` new ones:
+        the one kept, else seeded from the index's hashes; None (DuckDB) when it would pass the
+        budget, there is nothing to seed it from, or seeding would not pay (``SEED_SHARE``)."""
+        n = self.counts["addresses"]
+        if known is not None and known.count != n:
+            known = None
+        if known is None:
+            if self._known_over_budget:
+                return None
+            if n == 0:
+                hashes = (np.zeros(0, np.uint64), np.zeros(0, np.uint64))
+            elif (feed is not None and feed.entry["arrays"]["addr_ha"]["length"] == n
+                  and (more * SEED_SHARE >= n or self.report.address_lookups)):
+                hashes = feed.address_hashes()
+            else:
+                return None
+            known = KnownAddresses.seed(hashes, more)
+        if known is None or not known.fits(more):
+            self._known_over_budget = True  # the table would not fit: DuckDB from here on
+            return None
+        return known
 
     def _tip(self) -> AppliedBlock | None:
         """The last block of the genesis-rooted chain, else the last block applied."""

@@ -91,6 +91,18 @@ class IndexFeed:
         for rb in t.to_batches():  # one batch
             append_address_rows(self.app, rb, hashes if rb.num_rows == t.num_rows else None)
 
+    def address_hashes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The two string hashes of every address appended so far, in address_id order
+        (read-only maps of the files)."""
+        self.app.flush()
+        return self._array("addr_ha"), self._array("addr_hb")
+
+    def _array(self, name: str) -> np.ndarray:
+        spec = self.entry["arrays"][name]
+        if spec["length"] == 0:
+            return np.zeros(0, np.dtype(spec["dtype"]))
+        return np.memmap(self.root / spec["file"], np.dtype(spec["dtype"]), "r", shape=(spec["length"],))
+
     def add_out_address(self, out_address: np.ndarray) -> None:
         """The address id (-1: none) of each output of a commit."""
         self.app.append("out_address", out_address)
