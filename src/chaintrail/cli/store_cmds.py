@@ -94,7 +94,7 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
                 ingest_remote(ing, source, progress=on_progress)
             ing.commit()
             if not follow:
-                ing.known = None  # the table of stored addresses: no more commits to look up for
+                ing.release()  # no more commits: the index update need not hold the UTXO set too
             index_report = _update_index(store) if index else None
             while follow and remotes:
                 time.sleep(poll)

@@ -205,6 +205,7 @@ class Ingester:
     # --- planning and applying ------------------------------------------------
     def run(self) -> IngestReport:
         """Bring the store's views to the best chain of everything indexed so far."""
+        self._check_held()
         if self.net is None:
             self.net = MAINNET
         self._open_feed()
@@ -309,6 +310,21 @@ class Ingester:
                         seg.spends_upto = self._spends_from
                     self.segments[t].append(seg)
             self.writers = None
+
+    def release(self) -> None:
+        """Let go of what only more blocks need (the UTXO set, the table of stored addresses,
+        the addresses gathered, the block file images), after the last commit, so that the
+        index update that follows does not hold them too. Nothing can be applied after;
+        ``abort`` still works."""
+        self._wait_writes()
+        self.utxo = None
+        self.known = None
+        self.gathered = None
+        self.reader = BlockReader(self.store.root / "pool")
+
+    def _check_held(self) -> None:
+        if self.utxo is None:
+            raise RuntimeError("this ingester was released: it applies and commits no more blocks")
 
     def abort(self) -> None:
         """Drop uncommitted files (the store keeps its last committed state)."""
@@ -422,6 +438,7 @@ class Ingester:
     # --- committing ------------------------------------------------------------
     def commit(self) -> None:
         """Make everything applied so far the store's state (atomic)."""
+        self._check_held()
         t0 = time.perf_counter()
         self._ensure_writers_closed()
         self.report.timed("finish writes", t0)

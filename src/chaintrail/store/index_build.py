@@ -11,12 +11,19 @@ the last committed index and a re-run finishes it.
 After an ingest in the same process the per-id arrays are already written:
 the ingest appended them from the tables it built (``index_feed``), and the
 update only scatters the spends, sorts the lookups and folds the spends.
+
+Past the per-id arrays, the update holds a fixed memory budget whatever the
+chain's length (``index_lookups.INDEX_MEMORY_BYTES``): the inputs are read
+in chunks, the spends written through a map that lets go of its pages, the
+lookups built in buckets (``index_lookups``) while the fold, on a second
+thread, gathers the spends of a group of segments at a time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +35,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chaintrail.bitcoin import script_types as st
-from chaintrail.store.address_outputs_kernels import address_outputs
-from chaintrail.store.arrays import FLAG_COINBASE, FLAG_SEGWIT, LOOKUPS, ROOM, SCHEMA, ChainArrays
+from chaintrail.store import index_lookups
+from chaintrail.store.arrays import FLAG_COINBASE, FLAG_SEGWIT, ROOM, SCHEMA, ChainArrays
+from chaintrail.store.chunked import Mapped, read_chunks
 from chaintrail.store.manifest import Manifest, Segment
 from chaintrail.store.schema import ID_COLUMN, TABLES
 from chaintrail.store.segments import SegmentWriter
@@ -155,7 +163,6 @@ def update_index(store: Store, fold_all: bool = False) -> dict:
     if fed:
         # the ingest of this process appended every array as it went (see index_feed)
         entry, rebuilt = feed.finish(), feed.fresh
-        lookups = None
     else:
         if feed is not None:
             feed.discard()
@@ -169,24 +176,19 @@ def update_index(store: Store, fold_all: bool = False) -> dict:
             _append_txs(root, m, app, up["txs"])
             _append_addresses(root, m, app, up["addresses"])
             app.flush()
-            lookups = _address_lookup(root, entry)
-            _append_outputs(root, m, app, up["outputs"], lookups)
+            _append_outputs(root, m, app, up["outputs"], _address_lookup(root, entry))
             _append_inputs(root, m, app, up["inputs"])
         finally:
             app.close()
     t_arrays = time.perf_counter()
-    _scatter_spends(root, entry, m)
+    budget = index_lookups.INDEX_MEMORY_BYTES
+    _scatter_spends(root, entry, budget)
     # folding spends into the output segments (Parquet I/O) runs on a second thread while
-    # this one sorts the lookups: both release the GIL
+    # this one builds the lookups: both release the GIL, and share the budget
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold-spends") as pool:
         fold = pool.submit(_timed_fold, root, list(m.segments["outputs"]), {"arrays": entry["arrays"]},
-                           fold_all)
-        if lookups is None:
-            lookups = _address_lookup(root, entry)
-        lookups.update(_txid_lookup(root, entry))
-        lookups.update(_address_outputs(root, entry))
-        entry["lookups"] = _write_lookups(root, lookups)
-        del lookups
+                           fold_all, budget // 4)
+        entry["lookups"] = index_lookups.build_lookups(root, entry, budget - budget // 4)
         t1 = time.perf_counter()
         (out_segments, folded), fold_seconds = fold.result()
     entry["upto"] = {k: m.counts[k] for k in ("blocks", "txs", "outputs", "inputs", "addresses")}
@@ -214,48 +216,118 @@ FOLD_FRACTION = 0.01  # rewrite a segment once this share of its outputs has unf
 DELTA_BUDGET = 0.05  # ... or once its unfolded spends span this share of all inputs
 
 
-def fold_spends(root: Path, segments: list[Segment], entry: dict, fold_all: bool = False
-                ) -> tuple[list[Segment], int]:
+def fold_spends(root: Path, segments: list[Segment], entry: dict, fold_all: bool = False,
+                budget: int | None = None) -> tuple[list[Segment], int]:
     """Write spending_tx_id/spending_input_id into the output segments that need it.
 
     A segment's spends by inputs below its `spends_upto` are in its file; the
     outputs view joins later inputs. Folding bounds that join: segments with
     no new spends just move their mark; others are rewritten when enough of
-    their outputs are newly spent, or their mark lags too far behind.
+    their outputs are newly spent, or their mark lags too far behind. The
+    inputs are read in chunks, and the spends of the segments to rewrite are
+    gathered a group of segments at a time (``_spends_by_group``), so this
+    holds about `budget` bytes besides a row group.
     """
-    a = ChainArrays(root, entry, {})
-    n_in = entry["arrays"]["in_spent"]["length"]
+    budget = budget or index_lookups.INDEX_MEMORY_BYTES // 4
+    specs = entry["arrays"]
+    n_in = specs["in_spent"]["length"]
     low = min(((sg.spends_upto or 0) for sg in segments), default=n_in)
     if low >= n_in:
         return segments, 0
-    in_spent = np.asarray(a.in_spent[low:n_in])
-    input_ids = np.arange(low, n_in, dtype=np.int64)
-    ok = in_spent >= 0
-    in_spent, input_ids = in_spent[ok], input_ids[ok]
     firsts = np.array([sg.first_id for sg in segments], np.int64)
-    seg_of = np.searchsorted(firsts, in_spent, side="right") - 1
-    out: list[Segment] = []
-    folded = 0
+    uptos = np.array([sg.spends_upto or 0 for sg in segments], np.int64)
+    pending = np.zeros(len(segments), np.int64)
+    for at, spent in read_chunks(root / specs["in_spent"]["file"], np.int64, (), low, n_in,
+                                 index_lookups.chunk_rows(budget)):
+        ok = np.flatnonzero(spent >= 0)
+        seg_of = np.searchsorted(firsts, spent[ok], side="right") - 1
+        new = ok + at >= uptos[seg_of]
+        pending += np.bincount(seg_of[new], minlength=len(segments))
+    out: list[Segment | None] = []
     for k, sg in enumerate(segments):
         upto = sg.spends_upto or 0
+        lagging = n_in - upto > DELTA_BUDGET * n_in
         if upto >= n_in:
             out.append(sg)
-            continue
-        pending = int(np.count_nonzero((seg_of == k) & (input_ids >= upto)))
-        lagging = n_in - upto > DELTA_BUDGET * n_in
-        if pending == 0:
+        elif pending[k] == 0:
             out.append(Segment(**{**sg.__dict__, "spends_upto": n_in}))
-        elif fold_all or lagging or pending >= FOLD_FRACTION * sg.rows:
-            out.append(_fold_one(root, sg, a, n_in))
-            folded += 1
+        elif fold_all or lagging or pending[k] >= FOLD_FRACTION * sg.rows:
+            out.append(None)  # rewritten below
         else:
             out.append(sg)
-    return out, folded
+    todo = [k for k, sg in enumerate(out) if sg is None]
+    for group, spends in _spends_by_group(root, specs, segments, todo, budget):
+        for k in group:
+            out[k] = _fold_one(root, segments[k], spends[k], n_in)
+    return out, len(todo)
 
 
-def _fold_one(root: Path, sg: Segment, a: ChainArrays, n_in: int) -> Segment:
+SPEND_REC = np.dtype([("o", "<i8"), ("i", "<i8"), ("t", "<i8")])  # output, spending input, its tx
+
+
+def _spends_by_group(root: Path, specs: dict, segments: list[Segment], todo: list[int], budget: int):
+    """(segment indices, {k: (spending input, spending tx) of each output id of segment k}) of
+    consecutive groups of the segments `todo`, each group's arrays about budget/2 bytes:
+    one pass over the inputs that may spend them scatters the spends into group files."""
+    if not todo:
+        return
+    cost = np.array([(segments[k].last_id - segments[k].first_id + 1) * (16 + SPEND_REC.itemsize)
+                     for k in todo], np.int64)
+    raw = (np.cumsum(cost) - cost) // max(1, budget // 2)
+    group_of = np.concatenate([[0], np.cumsum(np.diff(raw) > 0)]).astype(np.int64)
+    n_groups = int(group_of[-1]) + 1
+    n_in = specs["in_spent"]["length"]
+    firsts = np.array([sg.first_id for sg in segments], np.int64)
+    group_of_seg = np.full(len(segments), -1, np.int64)
+    group_of_seg[todo] = group_of
+    # an input spends an output of an earlier tx, and inputs are in tx order: no input before
+    # the first of the tx of the first output to fold spends any of them
+    first_out = segments[todo[0]].first_id
+    out_tx = np.fromfile(root / specs["out_tx"]["file"], np.int64, 1, offset=8 * first_out)
+    in_tx = np.memmap(root / specs["in_tx"]["file"], np.int64, "r", shape=(n_in,))
+    start = int(np.searchsorted(in_tx, out_tx[0])) if len(out_tx) else 0
+    del in_tx
+    tmp = root / "state" / f"fold-{uuid.uuid4().hex[:10]}"
+    tmp.mkdir(parents=True)
+    bk = index_lookups.Buckets(tmp, "spends", n_groups, SPEND_REC)
+    try:
+        rows = index_lookups.chunk_rows(budget)
+        spent_chunks = read_chunks(root / specs["in_spent"]["file"], np.int64, (), start, n_in, rows)
+        tx_chunks = read_chunks(root / specs["in_tx"]["file"], np.int64, (), start, n_in, rows)
+        for (at, spent), (_, tx) in zip(spent_chunks, tx_chunks):
+            ok = np.flatnonzero(spent >= 0)
+            g = group_of_seg[np.searchsorted(firsts, spent[ok], side="right") - 1]
+            keep = g >= 0
+            ok, g = ok[keep], g[keep]
+            recs = np.empty(len(ok), SPEND_REC)
+            recs["o"], recs["i"], recs["t"] = spent[ok], ok + at, tx[ok]
+            bk.add(g.astype(np.uint16) if n_groups <= 1 << 16 else g, recs)
+        bk.done_adding()
+        for g in range(n_groups):
+            recs = bk.take(g)
+            group = [k for k, gk in zip(todo, group_of) if gk == g]
+            seg_of = np.searchsorted(firsts, recs["o"], side="right") - 1
+            order = np.argsort(seg_of, kind="stable")  # by segment, each in input order
+            recs, seg_of = recs[order], seg_of[order]
+            los, his = np.searchsorted(seg_of, group, "left"), np.searchsorted(seg_of, group, "right")
+            spends = {}
+            for k, lo, hi in zip(group, los, his):
+                sg, mine = segments[k], recs[lo:hi]
+                by = np.full(sg.last_id - sg.first_id + 1, -1, np.int64)
+                tx_of = np.full(len(by), -1, np.int64)
+                by[mine["o"] - sg.first_id] = mine["i"]
+                tx_of[mine["o"] - sg.first_id] = mine["t"]
+                spends[k] = (sg.first_id, by, tx_of)
+            del recs
+            yield group, spends
+    finally:
+        bk.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fold_one(root: Path, sg: Segment, spends: tuple[int, np.ndarray, np.ndarray], n_in: int) -> Segment:
     """A copy of the segment with its spends written in, one row group at a time (so the
-    memory this takes is that of a row group, not of the segment)."""
+    memory this takes is that of a row group and the segment's spends)."""
     schema = TABLES["outputs"]
     w = SegmentWriter(root, "outputs")
     try:
@@ -264,7 +336,7 @@ def _fold_one(root: Path, sg: Segment, a: ChainArrays, n_in: int) -> Segment:
             t = pf.read_row_group(g)
             if t.schema != schema:
                 t = t.cast(schema)
-            w.write(_with_spends(t, a, n_in))
+            w.write(_with_spends(t, spends, n_in))
         seg = w.close()
     except BaseException:
         w.abort()
@@ -273,12 +345,13 @@ def _fold_one(root: Path, sg: Segment, a: ChainArrays, n_in: int) -> Segment:
     return seg
 
 
-def _with_spends(t: pa.Table, a: ChainArrays, n_in: int) -> pa.Table:
-    ids = t.column("output_id").to_numpy()
-    sb = np.asarray(a.out_spent_by[ids])
+def _with_spends(t: pa.Table, spends: tuple[int, np.ndarray, np.ndarray], n_in: int) -> pa.Table:
+    first, by, tx_of = spends
+    at = t.column("output_id").to_numpy() - first
+    sb, tx = by[at], tx_of[at]
     valid = (sb >= 0) & (sb < n_in)
     sb_safe = np.where(valid, sb, 0)
-    tx = np.asarray(a.in_tx[sb_safe])
+    tx = np.where(valid, tx, 0)
     t = t.set_column(t.schema.get_field_index("spending_input_id"), "spending_input_id",
                      pa.array(sb_safe, pa.int64(), mask=~valid))
     return t.set_column(t.schema.get_field_index("spending_tx_id"), "spending_tx_id",
@@ -426,48 +499,25 @@ def append_input_rows(app: Appender, rb: pa.RecordBatch) -> None:
     app.append("in_sequence", _np(rb, "sequence", np.uint32, 0))
 
 
-def _scatter_spends(root: Path, entry: dict, m) -> None:
-    """out_spent_by[o] = i for every input i (from spent_by_upto on) that spends output o."""
+def _scatter_spends(root: Path, entry: dict, budget: int) -> None:
+    """out_spent_by[o] = i for every input i (from spent_by_upto on) that spends output o: the
+    inputs read in chunks, the outputs written through a map holding at most `budget` bytes."""
     specs = entry["arrays"]
     n_out, n_in = specs["out_spent_by"]["length"], specs["in_spent"]["length"]
     start = entry["spent_by_upto"]
     if n_out == 0 or n_in <= start:
         entry["spent_by_upto"] = n_in
         return
-    spent = np.memmap(root / specs["in_spent"]["file"], np.int64, "r", shape=(n_in,))[start:]
-    target = np.memmap(root / specs["out_spent_by"]["file"], np.int64, "r+", shape=(n_out,))
-    ids = np.arange(start, n_in, dtype=np.int64)
-    ok = spent >= 0
-    target[spent[ok]] = ids[ok]
-    target.flush()
-    del target
+    target = Mapped(root / specs["out_spent_by"]["file"], np.int64, n_out, budget, write=True)
+    try:
+        # each input may dirty a page of its own
+        rows = max(1, min(index_lookups.chunk_rows(budget), target.limit_pages))
+        for at, spent in read_chunks(root / specs["in_spent"]["file"], np.int64, (), start, n_in, rows):
+            ok = np.flatnonzero(spent >= 0)
+            target.will_touch(len(ok))
+            target.arr[spent[ok]] = ok + at
+    finally:
+        target.close(sync=True)
+    with open(root / specs["out_spent_by"]["file"], "rb+") as f:
+        os.fsync(f.fileno())
     entry["spent_by_upto"] = n_in
-
-
-def _txid_lookup(root: Path, entry: dict) -> dict[str, np.ndarray]:
-    a = ChainArrays(root, entry, {})
-    h = np.asarray(a.tx_hash)
-    keys = np.ascontiguousarray(h[:, :8]).view("<u8").reshape(-1) if len(h) else np.zeros(0, np.uint64)
-    order = np.argsort(keys, kind="stable")
-    return {"txid_key": keys[order], "txid_tx": order.astype(np.int64)}
-
-
-def _address_outputs(root: Path, entry: dict) -> dict[str, np.ndarray]:
-    a = ChainArrays(root, entry, {})
-    start, ids = address_outputs(np.asarray(a.out_address), entry["arrays"]["addr_ha"]["length"])
-    return {"ao_start": start, "ao_ids": ids}
-
-
-def _write_lookups(root: Path, lookups: dict[str, np.ndarray]) -> dict:
-    tag = uuid.uuid4().hex[:10]
-    out = {}
-    for name, arr in lookups.items():
-        dtype, tail = LOOKUPS[name]
-        rel = f"rooms/{ROOM}/{name}-{tag}.bin"
-        arr = np.ascontiguousarray(arr, dtype=np.dtype(dtype))
-        with open(root / rel, "wb") as f:
-            f.write(arr.tobytes())
-            f.flush()
-            os.fsync(f.fileno())
-        out[name] = {"file": rel, "dtype": dtype, "tail": list(tail), "length": int(arr.shape[0])}
-    return out
