@@ -51,11 +51,12 @@ def run(results, work: Path, quick: bool = False, repeats: int | None = None) ->
         tx_s = median([txs / r["wall_s"] for r in runs])
         mb_s = median([nbytes / 1e6 / r["wall_s"] for r in runs])
         rss = median([r["peak_rss_mb"] for r in runs])
+        utxo_mb = runs[0]["utxo"]["bytes"] / 2**20
         p_mb_s = median([p["mb_per_s"] for p in parses])
         p_tx_s = median([p["tx_per_s"] for p in parses])
         detail[label] = {
             "corpus": {"txs": txs, "bytes": nbytes, "blocks": runs[0]["blocks_applied"], **info},
-            "ingest_runs": [{k: r.get(k) for k in ("wall_s", "peak_rss_mb", "load1", "elapsed_s", "phases_s",
+            "ingest_runs": [{k: r.get(k) for k in ("wall_s", "peak_rss_mb", "load1", "elapsed_s", "phases_s", "utxo",
                                                   "index")}
                             for r in runs],
             "parse_runs": parses,
@@ -67,7 +68,9 @@ def run(results, work: Path, quick: bool = False, repeats: int | None = None) ->
              "target": ">= 150,000 tx/s"},
             {"name": f"parse only {label}", "value": f"{p_mb_s:,.0f} MB/s ({p_tx_s:,.0f} tx/s)",
              "target": ">= 300 MB/s"},
-            {"name": f"peak RSS ingest {label}", "value": f"{rss:,.0f} MB",
+            {"name": f"peak RSS ingest {label}",
+             "value": f"{rss:,.0f} MB (UTXO set {utxo_mb:,.0f} MB: {runs[0]['utxo']['count']:,} unspent "
+                      f"outputs; the rest {rss - utxo_mb:,.0f} MB)",
              "target": "bounded (UTXO set + batch)"},
         ]
     results.put("ingest", {"figures": figures, "detail": detail, "repeats": reps})

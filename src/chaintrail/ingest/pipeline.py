@@ -85,6 +85,9 @@ class IngestReport:
     # commits by how they found which new addresses were stored: "hashes" (the table in
     # memory) or "duckdb" (a join with the stored segments)
     address_lookups: dict[str, int] = field(default_factory=dict)
+    # the UTXO set at the last commit: unspent outputs, and the bytes its table holds in memory
+    utxo_count: int = 0
+    utxo_bytes: int = 0
 
     def timed(self, phase: str, t0: float) -> None:
         self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - t0
@@ -501,6 +504,7 @@ class Ingester:
         self.report.commits += 1
         self.report.tip_height = new.tip_height
         self.report.tip_hash = new.tip_hash
+        self.report.utxo_count, self.report.utxo_bytes = self.utxo.count, self.utxo.nbytes()
         self.report.elapsed = time.monotonic() - self._t0
 
     def _count_lookup(self, how: str) -> None:

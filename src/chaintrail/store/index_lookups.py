@@ -22,6 +22,7 @@ crash is removed the next time a writer opens the store (``Store``).
 
 from __future__ import annotations
 
+import resource
 import shutil
 import uuid
 from pathlib import Path
@@ -75,6 +76,8 @@ class Buckets:
         self.mem: list[np.ndarray] | None = [] if n <= 1 else None
         self.tmp, self.name = tmp, name
         self.files: dict[int, object] = {}  # opened at a bucket's first record
+        if n > 1:
+            _allow_open_files(n + 256)
 
     def path(self, b: int) -> Path:
         return self.tmp / f"{self.name}-{b}.bin"
@@ -114,6 +117,13 @@ class Buckets:
         for b, f in self.files.items():
             f.close()
             self.path(b).unlink(missing_ok=True)
+
+
+def _allow_open_files(n: int) -> None:
+    """Raise the soft limit of open files to n (or to the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n if hard == resource.RLIM_INFINITY else min(n, hard), hard))
 
 
 def build_lookups(root: Path, entry: dict, budget: int | None = None) -> dict:
