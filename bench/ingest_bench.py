@@ -52,11 +52,13 @@ def run(results, work: Path, quick: bool = False, repeats: int | None = None) ->
         mb_s = median([nbytes / 1e6 / r["wall_s"] for r in runs])
         rss = median([r["peak_rss_mb"] for r in runs])
         utxo_mb = runs[0]["utxo"]["bytes"] / 2**20
+        known_mb = runs[0]["known_addresses_bytes"] / 2**20
         p_mb_s = median([p["mb_per_s"] for p in parses])
         p_tx_s = median([p["tx_per_s"] for p in parses])
         detail[label] = {
             "corpus": {"txs": txs, "bytes": nbytes, "blocks": runs[0]["blocks_applied"], **info},
             "ingest_runs": [{k: r.get(k) for k in ("wall_s", "peak_rss_mb", "load1", "elapsed_s", "phases_s", "utxo",
+                                                  "known_addresses_bytes",
                                                   "index")}
                             for r in runs],
             "parse_runs": parses,
@@ -70,7 +72,8 @@ def run(results, work: Path, quick: bool = False, repeats: int | None = None) ->
              "target": ">= 300 MB/s"},
             {"name": f"peak RSS ingest {label}",
              "value": f"{rss:,.0f} MB (UTXO set {utxo_mb:,.0f} MB: {runs[0]['utxo']['count']:,} unspent "
-                      f"outputs; the rest {rss - utxo_mb:,.0f} MB)",
+                      f"outputs; stored addresses' table {known_mb:,.0f} MB; the rest "
+                      f"{rss - utxo_mb - known_mb:,.0f} MB)",
              "target": "bounded (UTXO set + batch)"},
         ]
     results.put("ingest", {"figures": figures, "detail": detail, "repeats": reps})

@@ -94,6 +94,25 @@ def test_known_addresses_keep_to_their_budget():
     assert known.fits(10, budget=need) and not known.fits(10_000, budget=need)
 
 
+def test_known_addresses_keep_to_the_free_memory(monkeypatch):
+    """By default the table grows only into half the memory the machine has free."""
+    import psutil
+
+    ha, hb = _pairs([(k, 1) for k in range(1000)])
+    known = KnownAddresses.seed((ha, hb), 10)
+    assert known is not None and known.fits(5000)
+    grow = known.nbytes_for(known.count + 5000) - known.nbytes_for(known.count)
+
+    class Free:
+        available = 2 * grow - 2
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Free)
+    assert not known.fits(5000)
+    assert known.fits(10)  # the room it has already
+    Free.available = 2 * grow
+    assert known.fits(5000)
+
+
 def _table(store):
     return open_chain(store).sql("SELECT address_id, address, script_type, first_height, "
                                  "first_output_id FROM addresses ORDER BY address_id").fetchall()

@@ -127,6 +127,7 @@ def run_ingest(sources: list[str], store_path: str | None, network: str | None =
         "phases_s": {k: round(v, 3) for k, v in r.phases.items()},
         "address_lookups": r.address_lookups,
         "utxo": {"count": r.utxo_count, "bytes": r.utxo_bytes},
+        "known_addresses_bytes": r.known_bytes,
         "index": index_report,
     }
 

@@ -88,6 +88,8 @@ class IngestReport:
     # the UTXO set at the last commit: unspent outputs, and the bytes its table holds in memory
     utxo_count: int = 0
     utxo_bytes: int = 0
+    # the bytes the table of stored addresses held at its largest (address_index.KnownAddresses)
+    known_bytes: int = 0
 
     def timed(self, phase: str, t0: float) -> None:
         self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - t0
@@ -505,6 +507,8 @@ class Ingester:
         self.report.tip_height = new.tip_height
         self.report.tip_hash = new.tip_hash
         self.report.utxo_count, self.report.utxo_bytes = self.utxo.count, self.utxo.nbytes()
+        if known is not None:
+            self.report.known_bytes = max(self.report.known_bytes, known.nbytes_for(known.count))
         self.report.elapsed = time.monotonic() - self._t0
 
     def _count_lookup(self, how: str) -> None:

@@ -12,7 +12,8 @@ seeded once per ingest from the hashes the analysis arrays hold
 new addresses as it looks them up. It costs 24 to 48 bytes an address (the
 hashes with room to grow, and a slot table at most half full; while it
 grows, the arrays it outgrows too), so it is kept only up to
-``KNOWN_ADDRESSES_BYTES`` (6 GiB: some 130 to 270 million addresses).
+``KNOWN_ADDRESSES_BYTES`` (6 GiB: some 130 to 270 million addresses), and
+to half the memory the machine has free when it grows (``KnownAddresses.fits``).
 Beyond that budget, or when there are no arrays to seed it from (the index
 lags the store: after a killed ingest, or with the index not built), DuckDB
 joins the candidates' strings with the stored segments read from disk
@@ -194,8 +195,15 @@ class KnownAddresses(HashNumbering):
         self.count = numbering.count
 
     def fits(self, more: int, budget: int | None = None) -> bool:
-        """Whether `more` addresses can join within the budget (and the 32-bit slots)."""
-        budget = KNOWN_ADDRESSES_BYTES if budget is None else budget
+        """Whether `more` addresses can join within the budget (and the 32-bit slots). The
+        default budget is ``KNOWN_ADDRESSES_BYTES``, less where the machine has not the memory
+        free: the table may take at most half of what is available now beyond what it holds
+        (the UTXO set grows beside it)."""
+        if budget is None:
+            import psutil
+
+            held = self.nbytes_for(self.count)
+            budget = min(KNOWN_ADDRESSES_BYTES, held + psutil.virtual_memory().available // 2)
         return self.count + more < 2**31 and self.nbytes_for(self.count + more) <= budget
 
 
