@@ -62,6 +62,21 @@ def _kinds(rep) -> set[str]:
     return {p["kind"] for p in rep["problems"]}
 
 
+def test_many_entries_from_a_generator_chain_and_verify(env):
+    """append_many takes rows as a generator, a batch at a time, and chains them as one."""
+    from chaintrail.desk.audit import append_many
+
+    rows = ((f"2025-03-03T09:00:{i:02d}.000000Z", "ana", "test.bulk", "INV-2", f"customer:C-{i}",
+             "bulk", {"i": i}) for i in range(25))
+    with env.desk.engine.begin() as conn:
+        seq, head = append_many(conn, rows, batch=7)
+    rep = auditing.verify_log(env.auditor)
+    assert rep["ok"] and rep["entries"] == seq == 25 + 7
+    with env.desk.engine.connect() as conn:
+        got = conn.execute(text("SELECT hash, details FROM audit_log WHERE seq = :s"), {"s": seq}).one()
+    assert (got[0], json.loads(got[1])) == (head, {"i": 24})  # (the check itself is logged next)
+
+
 def test_intact_log_verifies(env):
     _fill(env)
     rep = auditing.verify_log(env.auditor)

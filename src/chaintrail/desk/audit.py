@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from json.encoder import encode_basestring_ascii as _q
 
 from sqlalchemy import select, update
@@ -107,15 +109,17 @@ def append(conn: Connection, at: str, actor: str, action: str, case: str | None 
     return Entry(seq, at, actor, action, case, subject, reason, json.loads(dj), prev, h)
 
 
-def append_many(conn: Connection, rows: list[tuple], batch: int = 20_000,
+def append_many(conn: Connection, rows: Iterable[tuple], batch: int = 20_000,
                 driver: bool | None = None) -> tuple[int, str]:
     """Append many entries (at, actor, action, case, subject, reason, details) in one go (the
-    chain hashed in one pass, the rows inserted in bulk: ``bulk.insert_rows``); details are a
-    dict or already their canonical JSON (``canonical_details``), as text."""
+    chain hashed in one pass, the rows inserted in bulk: ``bulk.insert_rows``, `batch` at a
+    time, so a generator of rows is never held whole); details are a dict or already their
+    canonical JSON (``canonical_details``), as text."""
     seq, prev = head_for_update(conn)
-    for i in range(0, len(rows), batch):
-        part, seq, prev = chained(rows[i:i + batch], seq, prev)
-        bulk.insert_rows(conn, audit_log, _NAMES, part, driver)
+    it = iter(rows)
+    while part := list(islice(it, batch)):
+        entries, seq, prev = chained(part, seq, prev)
+        bulk.insert_rows(conn, audit_log, _NAMES, entries, driver)
     set_head(conn, seq, prev)
     return seq, prev
 
