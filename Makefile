@@ -30,7 +30,8 @@ test: $(STAMP) $(SYSSTAMP)
 test-fast: $(STAMP) $(SYSSTAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: $(STAMP)
+bench: $(STAMP) $(SYSSTAMP)
+	sh scripts/bench-deps.sh
 	$(BIN)/python -m bench.stores
 	$(BIN)/python -m bench.run --out bench/results.json
 
